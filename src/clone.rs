@@ -1,0 +1,382 @@
+//! Process creation: [`fork`], [`vfork`], and the low-level [`clone`] and [`clone3`] with the
+//! clone3 → clone fallback.
+//!
+//! The child of every call here except `fork` starts in assembly (`arch/`): it calls a
+//! function of the caller's and then ends with the `exit` syscall, never returning into the Rust
+//! frame that cloned it. That is what makes a `CLONE_VM` child that runs on the parent's own
+//! stack, below the parent's stack pointer, safe: the parent's frames above that pointer are
+//! never touched, and there is no stack to allocate or size.
+
+use core::mem::{offset_of, size_of};
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use crate::errno::{Errno, Result};
+use crate::fd::{OwnedFd, RawFd};
+use crate::process::{Pid, exit};
+use crate::signal::Signal;
+
+/// The function a clone child runs: it gets the `arg` given to the clone call, and its result
+/// becomes the child's exit status (for a thread, the value `exit` is called with).
+pub type ChildFn = unsafe extern "C" fn(usize) -> i32;
+
+/// `CLONE_*` flags (as `u64`: the two highest exist only in `clone3`).
+pub mod flags {
+    /// Child gets a new time namespace (clone3 only: in clone's flags this bit is the exit signal).
+    pub const CLONE_NEWTIME: u64 = 0x80;
+    /// Share the address space.
+    pub const CLONE_VM: u64 = 0x100;
+    /// Share root, current directory and umask.
+    pub const CLONE_FS: u64 = 0x200;
+    /// Share the fd table.
+    pub const CLONE_FILES: u64 = 0x400;
+    /// Share signal handlers (needs `CLONE_VM`).
+    pub const CLONE_SIGHAND: u64 = 0x800;
+    /// Return a pidfd for the child.
+    pub const CLONE_PIDFD: u64 = 0x1000;
+    /// Continue tracing the child if the parent is traced.
+    pub const CLONE_PTRACE: u64 = 0x2000;
+    /// Suspend the parent until the child execs or exits.
+    pub const CLONE_VFORK: u64 = 0x4000;
+    /// The child's parent is our parent.
+    pub const CLONE_PARENT: u64 = 0x8000;
+    /// Same thread group (needs `CLONE_SIGHAND`).
+    pub const CLONE_THREAD: u64 = 0x10000;
+    /// New mount namespace.
+    pub const CLONE_NEWNS: u64 = 0x20000;
+    /// Share System V semaphore undo lists.
+    pub const CLONE_SYSVSEM: u64 = 0x40000;
+    /// Set the child's TLS register from the `tls` argument.
+    pub const CLONE_SETTLS: u64 = 0x80000;
+    /// Write the child's tid at `parent_tid` (in the parent's memory).
+    pub const CLONE_PARENT_SETTID: u64 = 0x10_0000;
+    /// Clear `child_tid` and futex-wake it when the child exits.
+    pub const CLONE_CHILD_CLEARTID: u64 = 0x20_0000;
+    /// Do not let a tracer force tracing on the child.
+    pub const CLONE_UNTRACED: u64 = 0x80_0000;
+    /// Write the child's tid at `child_tid` (in the child's memory).
+    pub const CLONE_CHILD_SETTID: u64 = 0x100_0000;
+    /// New cgroup namespace.
+    pub const CLONE_NEWCGROUP: u64 = 0x200_0000;
+    /// New UTS namespace.
+    pub const CLONE_NEWUTS: u64 = 0x400_0000;
+    /// New IPC namespace.
+    pub const CLONE_NEWIPC: u64 = 0x800_0000;
+    /// New user namespace.
+    pub const CLONE_NEWUSER: u64 = 0x1000_0000;
+    /// New pid namespace.
+    pub const CLONE_NEWPID: u64 = 0x2000_0000;
+    /// New network namespace.
+    pub const CLONE_NEWNET: u64 = 0x4000_0000;
+    /// Share the I/O context.
+    pub const CLONE_IO: u64 = 0x8000_0000;
+    /// Reset every handled signal to its default in the child (clone3 only, Linux 5.5).
+    pub const CLONE_CLEAR_SIGHAND: u64 = 0x1_0000_0000;
+    /// Start the child in the cgroup given by `cgroup` (clone3 only, Linux 5.7).
+    pub const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+    /// The low byte of clone's flags: the exit signal.
+    pub const CSIGNAL: u64 = 0xff;
+}
+use flags::*;
+
+/// Flags only `clone3` can express; asked of `clone` they are an unsupported request.
+const CLONE3_ONLY: u64 = CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP | CLONE_NEWTIME;
+
+/// The kernel's `struct clone_args` (version 2, 88 bytes: up to `cgroup`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CloneArgs {
+    /// `CLONE_*` flags, without the exit signal.
+    pub flags: u64,
+    /// With `CLONE_PIDFD`: where the kernel stores the pidfd (an `int`).
+    pub pidfd: u64,
+    /// With `CLONE_CHILD_SETTID`/`CLEARTID`: the tid slot in the child's memory.
+    pub child_tid: u64,
+    /// With `CLONE_PARENT_SETTID`: the tid slot in the parent's memory.
+    pub parent_tid: u64,
+    /// The signal sent to the parent when the child ends (0: none).
+    pub exit_signal: u64,
+    /// Lowest address of the child's stack (0: the child runs on the caller's stack pointer).
+    pub stack: u64,
+    /// Size of the child's stack.
+    pub stack_size: u64,
+    /// With `CLONE_SETTLS`: the TLS value.
+    pub tls: u64,
+    /// Pointer to an array of pids to give the child, one per pid namespace level.
+    pub set_tid: u64,
+    /// Length of `set_tid`.
+    pub set_tid_size: u64,
+    /// With `CLONE_INTO_CGROUP`: an fd of the target cgroup directory.
+    pub cgroup: u64,
+}
+
+static_assertions::const_assert_eq!(size_of::<CloneArgs>(), 88);
+static_assertions::const_assert_eq!(offset_of!(CloneArgs, exit_signal), 32);
+static_assertions::const_assert_eq!(offset_of!(CloneArgs, tls), 56);
+static_assertions::const_assert_eq!(offset_of!(CloneArgs, cgroup), 80);
+
+/// Set once clone3 has answered ENOSYS (or a caller disabled it): use clone from then on.
+static CLONE3_MISSING: AtomicBool = AtomicBool::new(false);
+
+/// Whether `clone3` is still believed to work in this process (no ENOSYS seen yet).
+pub fn clone3_available() -> bool {
+    !CLONE3_MISSING.load(Ordering::Relaxed)
+}
+
+/// Makes this process behave as if `clone3` were missing (`true`) or retries it (`false`).
+///
+/// Meant for tests of the fallback path, and for sandboxes whose seccomp policy kills rather
+/// than refuses clone3. With clone3 disabled, requests only clone3 can serve fail with
+/// `EOPNOTSUPP`.
+pub fn set_clone3_disabled(disabled: bool) {
+    CLONE3_MISSING.store(disabled, Ordering::Relaxed);
+}
+
+/// The low-level `clone`: creates a task with any flag set and runs `f(arg)` in it.
+///
+/// `flags` is the kernel's clone flag word, the exit signal in its low byte (`SIGCHLD` for a
+/// child process, 0 for a thread). `stack` is the *top* of the child's stack; `None` runs the
+/// child on the caller's stack, below the current stack pointer (only sound with
+/// `CLONE_VFORK`, or without `CLONE_VM`). Returns the child's id in the parent; the child never
+/// returns here: it ends with `exit(f(arg))`.
+///
+/// # Safety
+///
+/// - The flags must be a combination the caller can live with: with `CLONE_VM` the child shares
+///   all memory (and, without `CLONE_SETTLS`, the thread pointer and so the caller's
+///   thread-locals); with `CLONE_VM` but without `CLONE_VFORK` it needs its own `stack`, which
+///   must stay mapped until it exits.
+/// - `parent_tid`, `child_tid` and `tls` must be valid for the flags that use them, for as long
+///   as the kernel may write them (`CLONE_CHILD_CLEARTID`: until the child exits).
+/// - `f` must be callable with `arg` in the child's situation: with shared memory, no locks that
+///   another thread may hold, no allocation unless the allocator is safe there, no unwinding.
+pub unsafe fn clone(
+    flags: u64,
+    stack: Option<*mut u8>,
+    parent_tid: *mut Pid,
+    child_tid: *mut Pid,
+    tls: usize,
+    f: ChildFn,
+    arg: usize,
+) -> Result<Pid> {
+    if flags & CLONE3_ONLY != 0 || flags > u64::from(u32::MAX) {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    let stack = stack.unwrap_or(core::ptr::null_mut());
+    // SAFETY: the caller upholds the contract above, which is the trampoline's.
+    let ret =
+        unsafe { crate::arch::clone(flags as usize, stack, parent_tid, child_tid, tls, f, arg) };
+    Errno::result(ret).map(|pid| pid as Pid)
+}
+
+/// The typed request for [`clone3`].
+#[derive(Clone, Copy, Debug)]
+pub struct Clone3<'a> {
+    /// `CLONE_*` flags; do not put the exit signal here.
+    pub flags: u64,
+    /// The signal sent to the parent when the child ends (`None`: no signal; such a child is
+    /// waited for with `__WALL`/`__WCLONE`).
+    pub exit_signal: Option<Signal>,
+    /// With `CLONE_CHILD_SETTID`/`CLONE_CHILD_CLEARTID`: the tid slot in the child's memory.
+    pub child_tid: *mut Pid,
+    /// With `CLONE_PARENT_SETTID`: the tid slot in the parent's memory.
+    pub parent_tid: *mut Pid,
+    /// The child's stack as `(lowest address, size)`; `None`: the caller's stack pointer.
+    pub stack: Option<(*mut u8, usize)>,
+    /// With `CLONE_SETTLS`: the TLS value.
+    pub tls: usize,
+    /// The pids to give the child, innermost namespace first (needs `CAP_SYS_ADMIN`).
+    pub set_tid: &'a [Pid],
+    /// With `CLONE_INTO_CGROUP`: an fd of the cgroup directory to start the child in.
+    pub cgroup: Option<RawFd>,
+}
+
+impl Default for Clone3<'_> {
+    fn default() -> Self {
+        Clone3 {
+            flags: 0,
+            exit_signal: Some(Signal::SIGCHLD),
+            child_tid: core::ptr::null_mut(),
+            parent_tid: core::ptr::null_mut(),
+            stack: None,
+            tls: 0,
+            set_tid: &[],
+            cgroup: None,
+        }
+    }
+}
+
+/// What a successful [`clone3`] gives the parent.
+#[derive(Debug)]
+pub struct Cloned {
+    /// The child's id.
+    pub pid: Pid,
+    /// The child's pidfd, when `CLONE_PIDFD` was asked.
+    pub pidfd: Option<OwnedFd>,
+}
+
+/// `clone3` with typed arguments, falling back to [`clone`] where clone3 is missing (ENOSYS:
+/// old kernels, seccomp profiles, qemu-user). The first ENOSYS is remembered for the whole
+/// process. A request only clone3 can serve (`CLONE_CLEAR_SIGHAND`, `CLONE_INTO_CGROUP`,
+/// `CLONE_NEWTIME`, `set_tid`, a pidfd together with `CLONE_PARENT_SETTID`) then fails with
+/// `EOPNOTSUPP` instead of being dropped.
+///
+/// `CLONE_INTO_CGROUP` is added when `cgroup` is given.
+///
+/// # Safety
+///
+/// As for [`clone`]: the flags, tid pointers, TLS and stack must be valid for the child, and `f`
+/// callable with `arg` in the child's situation.
+pub unsafe fn clone3(req: &Clone3<'_>, f: ChildFn, arg: usize) -> Result<Cloned> {
+    let mut pidfd: RawFd = -1;
+    let mut flags = req.flags;
+    if req.cgroup.is_some() {
+        flags |= CLONE_INTO_CGROUP;
+    }
+    let exit_signal = req.exit_signal.map_or(0, Signal::raw) as u64;
+    let pidfd_slot = &mut pidfd as *mut RawFd;
+    if clone3_available() {
+        let (stack, stack_size) = req.stack.map_or((0, 0), |(p, n)| (p as u64, n as u64));
+        let mut args = CloneArgs {
+            flags,
+            pidfd: pidfd_slot as u64,
+            child_tid: req.child_tid as u64,
+            parent_tid: req.parent_tid as u64,
+            exit_signal,
+            stack,
+            stack_size,
+            tls: req.tls as u64,
+            set_tid: req.set_tid.as_ptr() as u64,
+            set_tid_size: req.set_tid.len() as u64,
+            cgroup: req.cgroup.map_or(0, |fd| fd as u64),
+        };
+        // SAFETY: `args` is a complete clone_args; the caller vouches for what it points to.
+        let ret = unsafe { crate::arch::clone3(&mut args, size_of::<CloneArgs>(), f, arg) };
+        match Errno::result(ret) {
+            Err(Errno::ENOSYS) => CLONE3_MISSING.store(true, Ordering::Relaxed),
+            other => return other.map(|pid| cloned(pid as Pid, flags, pidfd)),
+        }
+    }
+    if !req.set_tid.is_empty()
+        || flags & (CLONE_PIDFD | CLONE_PARENT_SETTID) == CLONE_PIDFD | CLONE_PARENT_SETTID
+    {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    // clone puts the pidfd where clone3 has the parent tid.
+    let parent_slot = if flags & CLONE_PIDFD != 0 {
+        pidfd_slot
+    } else {
+        req.parent_tid
+    };
+    let stack_top = req.stack.map(|(p, n)| p.wrapping_add(n));
+    // SAFETY: the same request in clone's form; `clone` refuses the clone3-only flags.
+    let pid = unsafe {
+        clone(
+            flags | exit_signal,
+            stack_top,
+            parent_slot,
+            req.child_tid,
+            req.tls,
+            f,
+            arg,
+        )
+    }?;
+    Ok(cloned(pid, flags, pidfd))
+}
+
+fn cloned(pid: Pid, flags: u64, pidfd: RawFd) -> Cloned {
+    let pidfd = (flags & CLONE_PIDFD != 0).then(|| {
+        // SAFETY: with CLONE_PIDFD the kernel created this fd (close-on-exec) for us.
+        unsafe { OwnedFd::from_raw_fd(pidfd) }
+    });
+    Cloned { pid, pidfd }
+}
+
+/// Which side of a [`fork`] we are on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fork {
+    /// The parent; the child has this pid.
+    Parent(Pid),
+    /// The child.
+    Child,
+}
+
+/// `fork` as a raw `clone(SIGCHLD)`: the child gets a copy of the address space and continues
+/// from here, as in C.
+///
+/// # Safety
+///
+/// No libc `atfork` handlers run: in the child, libc's locks (malloc, stdio) may be held by
+/// threads that no longer exist, and libc's cached thread id is the parent's. In a
+/// multi-threaded parent the child may only do what a signal handler may (async-signal-safe
+/// calls) until it execs or exits.
+pub unsafe fn fork() -> Result<Fork> {
+    // SAFETY: a plain clone with no pointers; the caller accepts the child's restrictions.
+    let ret = unsafe { sc::syscall5(sc::nr::CLONE, Signal::SIGCHLD.raw() as usize, 0, 0, 0, 0) };
+    match Errno::result(ret)? {
+        0 => Ok(Fork::Child),
+        pid => Ok(Fork::Parent(pid as Pid)),
+    }
+}
+
+/// Exit status of a clone child whose function panicked.
+pub const CHILD_PANIC_STATUS: i32 = 127;
+
+/// Ends the child with status 127 if a panic unwinds out of its function: unwinding must never
+/// cross the assembly frame that started the child.
+struct ExitOnUnwind;
+
+impl Drop for ExitOnUnwind {
+    fn drop(&mut self) {
+        exit(CHILD_PANIC_STATUS);
+    }
+}
+
+/// Runs the closure `arg` points to (the trampoline's entry for closure-based children).
+///
+/// # Safety
+///
+/// `arg` must be the address of a live `F`, not used by anyone else while this runs.
+pub(crate) unsafe extern "C" fn call_closure<F: FnMut() -> i32>(arg: usize) -> i32 {
+    let guard = ExitOnUnwind;
+    // SAFETY: the caller passes the address of an `F` it keeps alive and does not touch while
+    // the child runs (the parent is suspended, or the closure was moved to the child).
+    let status = unsafe { (*(arg as *mut F))() };
+    core::mem::forget(guard);
+    status
+}
+
+/// `vfork`: creates a child that shares the parent's memory and runs `child` on the parent's
+/// stack, below its live frames; the parent is suspended until the child execs or exits, then
+/// gets the child's pid.
+///
+/// The child's result is its exit status (if it does not exec). A panic in `child` ends the child
+/// with status 127 (with `panic = "abort"`, the abort kills it with `SIGABRT` instead).
+///
+/// Under emulators that turn vfork into a fork (qemu-user, valgrind) the child gets a copy of
+/// the memory instead and the parent does not wait; code that must work everywhere should not
+/// depend on either.
+///
+/// # Safety
+///
+/// The child shares the parent's memory, stack region, thread-locals and signal handlers, and
+/// its thread is suspended meanwhile. `child` may only: make syscalls, read and write memory the
+/// parent prepared, and return or exec. No allocation, no locks (another thread may hold them
+/// and never release them in the child's world), no unwinding, no `Drop` of the parent's
+/// values. Block signals around the call if a handler of the parent must not run in the child.
+pub unsafe fn vfork<F: FnMut() -> i32>(child: &mut F) -> Result<Pid> {
+    let flags = CLONE_VM | CLONE_VFORK | Signal::SIGCHLD.raw() as u64;
+    let null = core::ptr::null_mut();
+    // SAFETY: CLONE_VFORK keeps the parent suspended while the child runs below its stack
+    // pointer; `child` stays borrowed (alive) until then; the caller upholds its contract.
+    unsafe {
+        clone(
+            flags,
+            None,
+            null,
+            null,
+            0,
+            call_closure::<F>,
+            child as *mut F as usize,
+        )
+    }
+}

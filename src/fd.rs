@@ -1,0 +1,226 @@
+//! File descriptors: the owned-fd type and the fd syscalls (`read`, `write`, `close`, `dup3`,
+//! `pipe2`, `openat`, `fcntl` for the descriptor flags, `close_range`).
+//!
+//! Every fd this crate creates is close-on-exec unless the caller asks otherwise.
+
+use core::ffi::CStr;
+use core::fmt;
+use core::mem::ManuallyDrop;
+
+use crate::errno::{Errno, Result};
+
+/// A raw file descriptor number.
+pub type RawFd = i32;
+
+/// `AT_FDCWD`: resolve a relative path against the current directory.
+pub const AT_FDCWD: RawFd = -100;
+
+/// Flags for [`openat`], [`pipe2`] and [`dup3`] (the kernel's `O_*` values, which are the same on
+/// x86_64, aarch64 and riscv64).
+pub mod oflags {
+    /// Open for reading only.
+    pub const O_RDONLY: u32 = 0;
+    /// Open for writing only.
+    pub const O_WRONLY: u32 = 0o1;
+    /// Open for reading and writing.
+    pub const O_RDWR: u32 = 0o2;
+    /// Create the file if it does not exist.
+    pub const O_CREAT: u32 = 0o100;
+    /// With `O_CREAT`: fail with `EEXIST` if it exists.
+    pub const O_EXCL: u32 = 0o200;
+    /// Do not make a terminal the controlling terminal.
+    pub const O_NOCTTY: u32 = 0o400;
+    /// Truncate to length 0.
+    pub const O_TRUNC: u32 = 0o1000;
+    /// Writes append.
+    pub const O_APPEND: u32 = 0o2000;
+    /// Non-blocking I/O.
+    pub const O_NONBLOCK: u32 = 0o4000;
+    /// Fail unless the path is a directory.
+    pub const O_DIRECTORY: u32 = 0o200000;
+    /// Do not follow a final symbolic link.
+    pub const O_NOFOLLOW: u32 = 0o400000;
+    /// Close on exec.
+    pub const O_CLOEXEC: u32 = 0o2000000;
+    /// A path-only descriptor.
+    pub const O_PATH: u32 = 0o10000000;
+}
+
+/// The `FD_CLOEXEC` descriptor flag, as read by [`get_fd_flags`].
+pub const FD_CLOEXEC: u32 = 1;
+const F_GETFD: usize = 1;
+const F_SETFD: usize = 2;
+
+/// `close_range` flag: set close-on-exec instead of closing.
+pub const CLOSE_RANGE_CLOEXEC: u32 = 1 << 2;
+/// `close_range` flag: unshare the fd table first.
+pub const CLOSE_RANGE_UNSHARE: u32 = 1 << 1;
+
+/// An owned file descriptor, closed when dropped.
+///
+/// With the `std` feature it converts to and from [`std::os::fd::OwnedFd`].
+#[repr(transparent)]
+pub struct OwnedFd {
+    fd: RawFd,
+}
+
+impl OwnedFd {
+    /// Takes ownership of `fd`.
+    ///
+    /// # Safety
+    ///
+    /// `fd` must be an open descriptor that nothing else owns or will close.
+    #[inline]
+    pub const unsafe fn from_raw_fd(fd: RawFd) -> Self {
+        OwnedFd { fd }
+    }
+
+    /// The descriptor number, still owned by `self`.
+    #[inline]
+    pub const fn as_raw_fd(&self) -> RawFd {
+        self.fd
+    }
+
+    /// Gives up ownership: the descriptor stays open and is the caller's to close.
+    #[inline]
+    pub fn into_raw_fd(self) -> RawFd {
+        ManuallyDrop::new(self).fd
+    }
+}
+
+impl Drop for OwnedFd {
+    fn drop(&mut self) {
+        // Errors of close (EINTR, EIO) leave the fd closed on Linux; nothing to retry.
+        let _ = close(self.fd);
+    }
+}
+
+impl fmt::Debug for OwnedFd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("OwnedFd").field(&self.fd).finish()
+    }
+}
+
+#[cfg(feature = "std")]
+impl From<OwnedFd> for std::os::fd::OwnedFd {
+    fn from(fd: OwnedFd) -> Self {
+        use std::os::fd::FromRawFd;
+        // SAFETY: `fd` was owned by the `OwnedFd` we consume; ownership moves over.
+        unsafe { std::os::fd::OwnedFd::from_raw_fd(fd.into_raw_fd()) }
+    }
+}
+
+#[cfg(feature = "std")]
+impl From<std::os::fd::OwnedFd> for OwnedFd {
+    fn from(fd: std::os::fd::OwnedFd) -> Self {
+        use std::os::fd::IntoRawFd;
+        // SAFETY: `fd` was owned by the std `OwnedFd` we consume; ownership moves over.
+        unsafe { OwnedFd::from_raw_fd(fd.into_raw_fd()) }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::os::fd::AsRawFd for OwnedFd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::os::fd::AsFd for OwnedFd {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        // SAFETY: `self` owns the fd and keeps it open for the borrow's lifetime.
+        unsafe { std::os::fd::BorrowedFd::borrow_raw(self.fd) }
+    }
+}
+
+/// Reads up to `buf.len()` bytes from `fd`; returns how many were read (0 at end of file).
+pub fn read(fd: RawFd, buf: &mut [u8]) -> Result<usize> {
+    // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
+    Errno::result(unsafe { sc::syscall!(READ, fd, buf.as_mut_ptr(), buf.len()) })
+}
+
+/// Writes up to `buf.len()` bytes to `fd`; returns how many were written.
+pub fn write(fd: RawFd, buf: &[u8]) -> Result<usize> {
+    // SAFETY: the kernel reads at most `buf.len()` bytes from `buf`.
+    Errno::result(unsafe { sc::syscall!(WRITE, fd, buf.as_ptr(), buf.len()) })
+}
+
+/// Writes all of `buf` to `fd`, retrying short writes and `EINTR`.
+pub fn write_all(fd: RawFd, mut buf: &[u8]) -> Result<()> {
+    while !buf.is_empty() {
+        match write(fd, buf) {
+            Ok(0) => return Err(Errno::EIO),
+            Ok(n) => buf = &buf[n..],
+            Err(Errno::EINTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Closes `fd`. The number is free afterwards even when this returns an error.
+pub fn close(fd: RawFd) -> Result<()> {
+    // SAFETY: close takes no pointers; closing an fd someone else owns is a logic error, not
+    // memory unsafety.
+    Errno::result(unsafe { sc::syscall!(CLOSE, fd) }).map(drop)
+}
+
+/// Makes `new` a copy of `old` (closing what `new` was), with `flags` 0 or `O_CLOEXEC`.
+/// Returns `new`. Unlike `dup2`, `old == new` is `EINVAL`.
+pub fn dup3(old: RawFd, new: RawFd, flags: u32) -> Result<RawFd> {
+    // SAFETY: no pointers.
+    Errno::result(unsafe { sc::syscall!(DUP3, old, new, flags) }).map(|fd| fd as RawFd)
+}
+
+/// Creates a pipe: `(read end, write end)`. `O_CLOEXEC` is always added; use
+/// [`pipe2_inheritable`] when the ends must survive exec.
+pub fn pipe2(flags: u32) -> Result<(OwnedFd, OwnedFd)> {
+    pipe_raw(flags | oflags::O_CLOEXEC)
+}
+
+/// Creates a pipe whose ends are *not* close-on-exec (unless `flags` has `O_CLOEXEC`).
+pub fn pipe2_inheritable(flags: u32) -> Result<(OwnedFd, OwnedFd)> {
+    pipe_raw(flags)
+}
+
+fn pipe_raw(flags: u32) -> Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0 as RawFd; 2];
+    // SAFETY: the kernel writes two ints into `fds`.
+    Errno::result(unsafe { sc::syscall!(PIPE2, fds.as_mut_ptr(), flags) })?;
+    // SAFETY: the kernel just created both descriptors for us.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// Opens `path` relative to `dirfd` ([`AT_FDCWD`] for the current directory). `O_CLOEXEC` is
+/// always added; use [`openat_inheritable`] for a descriptor meant to survive exec.
+pub fn openat(dirfd: RawFd, path: &CStr, flags: u32, mode: u32) -> Result<OwnedFd> {
+    openat_inheritable(dirfd, path, flags | oflags::O_CLOEXEC, mode)
+}
+
+/// [`openat`] without the implied `O_CLOEXEC`.
+pub fn openat_inheritable(dirfd: RawFd, path: &CStr, flags: u32, mode: u32) -> Result<OwnedFd> {
+    // SAFETY: `path` is NUL-terminated and outlives the call.
+    let fd = Errno::result(unsafe { sc::syscall!(OPENAT, dirfd, path.as_ptr(), flags, mode) })?;
+    // SAFETY: the kernel just created this descriptor for us.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// The descriptor flags of `fd` (`FD_CLOEXEC` or 0).
+pub fn get_fd_flags(fd: RawFd) -> Result<u32> {
+    // SAFETY: F_GETFD takes no pointer.
+    Errno::result(unsafe { sc::syscall!(FCNTL, fd, F_GETFD) }).map(|f| f as u32)
+}
+
+/// Sets the descriptor flags of `fd` (`FD_CLOEXEC` or 0).
+pub fn set_fd_flags(fd: RawFd, flags: u32) -> Result<()> {
+    // SAFETY: F_SETFD takes no pointer.
+    Errno::result(unsafe { sc::syscall!(FCNTL, fd, F_SETFD, flags) }).map(drop)
+}
+
+/// Closes (or, with [`CLOSE_RANGE_CLOEXEC`], marks close-on-exec) every fd in `first..=last`.
+/// `ENOSYS` on kernels before 5.9.
+pub fn close_range(first: u32, last: u32, flags: u32) -> Result<()> {
+    // SAFETY: no pointers.
+    Errno::result(unsafe { sc::syscall!(CLOSE_RANGE, first, last, flags) }).map(drop)
+}

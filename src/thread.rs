@@ -1,0 +1,303 @@
+//! Threads on raw `clone`: a stack (the caller's, or a mapped one with a guard page), the
+//! closure and its result at the top of that stack, and a join through `CLONE_CHILD_CLEARTID`
+//! and a futex. A thread ends with `SYS_exit`, which ends only that thread.
+//!
+//! These threads have no thread-local storage of their own: they share the creating thread's
+//! thread pointer. They suit code that only makes syscalls and touches memory it was given
+//! (libc-free programs, helpers of an init); they are not a replacement for `std::thread` in a
+//! program that uses libc or std's thread-locals.
+
+use core::marker::PhantomData;
+use core::mem::{ManuallyDrop, align_of, size_of};
+use core::sync::atomic::{AtomicI32, Ordering};
+
+use crate::clone::{CHILD_PANIC_STATUS, flags::*};
+use crate::errno::{Errno, Result};
+use crate::process::Pid;
+
+/// Default usable stack size of [`spawn`]: 64 KiB.
+pub const DEFAULT_STACK_SIZE: usize = 64 * 1024;
+/// The smallest stack [`spawn_on`] accepts, beyond the closure stored at its top.
+pub const MIN_STACK_SIZE: usize = 4096;
+const PAGE_SIZE: usize = 4096;
+
+/// The flags that make a thread: qemu-user accepts exactly this set (with `SYSVSEM`).
+const THREAD_FLAGS: u64 = CLONE_VM
+    | CLONE_FS
+    | CLONE_FILES
+    | CLONE_SIGHAND
+    | CLONE_THREAD
+    | CLONE_SYSVSEM
+    | CLONE_PARENT_SETTID
+    | CLONE_CHILD_CLEARTID;
+
+/// The part of a thread's start block the joiner reads; at the top of the thread's stack.
+#[repr(C)]
+struct Header {
+    /// The thread id while the thread lives: set by the kernel before `clone` returns
+    /// (`CLONE_PARENT_SETTID`), cleared and futex-woken when the thread is gone
+    /// (`CLONE_CHILD_CLEARTID`).
+    tid: AtomicI32,
+    /// The closure's result; stays 127 if it panicked.
+    status: AtomicI32,
+}
+
+#[repr(C)]
+struct Start<F> {
+    header: Header,
+    f: ManuallyDrop<F>,
+}
+
+/// Where a thread's stack came from, and so what joining must do with it.
+enum StackMemory<'a> {
+    Borrowed(PhantomData<&'a mut [u8]>),
+    Mapped { base: *mut u8, len: usize },
+}
+
+/// A running (or finished, not yet joined) thread. Dropping it joins.
+pub struct JoinHandle<'a> {
+    header: *const Header,
+    tid: Pid,
+    stack: StackMemory<'a>,
+    joined: bool,
+}
+
+// SAFETY: the handle only reads the header atomically and frees memory it owns; any thread
+// may do that.
+unsafe impl Send for JoinHandle<'_> {}
+
+impl JoinHandle<'_> {
+    /// The thread's id.
+    pub fn tid(&self) -> Pid {
+        self.tid
+    }
+
+    /// Whether the thread has ended (joining would not block).
+    pub fn is_finished(&self) -> bool {
+        // SAFETY: the header lives until the handle is joined.
+        unsafe { (*self.header).tid.load(Ordering::Acquire) == 0 }
+    }
+
+    /// Waits for the thread to end and returns its closure's result (127 if it panicked).
+    pub fn join(mut self) -> i32 {
+        self.wait()
+    }
+
+    fn wait(&mut self) -> i32 {
+        // SAFETY: the header stays valid until this handle frees the stack below.
+        let header = unsafe { &*self.header };
+        loop {
+            let tid = header.tid.load(Ordering::Acquire);
+            if tid == 0 {
+                break;
+            }
+            // The kernel's CLONE_CHILD_CLEARTID wake is a shared (not private) futex wake.
+            // EAGAIN (the value changed) and EINTR just mean: look again.
+            // SAFETY: `tid` is a live, aligned 32-bit word; no timeout.
+            let _ = unsafe {
+                sc::syscall4(
+                    sc::nr::FUTEX,
+                    header.tid.as_ptr() as usize,
+                    0,
+                    tid as usize,
+                    0,
+                )
+            };
+        }
+        let status = header.status.load(Ordering::Acquire);
+        if !self.joined {
+            self.joined = true;
+            if let StackMemory::Mapped { base, len } = self.stack {
+                // SAFETY: the thread is gone (the kernel cleared its tid after its last use of
+                // the stack), and this mapping is ours alone.
+                unsafe { unmap(base, len) };
+            }
+        }
+        status
+    }
+}
+
+impl Drop for JoinHandle<'_> {
+    fn drop(&mut self) {
+        if !self.joined {
+            self.wait();
+        }
+    }
+}
+
+/// Runs the closure stored at `arg` and records its result for the joiner.
+///
+/// # Safety
+///
+/// `arg` is the address of a `Start<F>` whose closure nobody else uses.
+unsafe extern "C" fn thread_main<F: FnOnce() -> i32>(arg: usize) -> i32 {
+    let start = arg as *mut Start<F>;
+    // SAFETY: the spawner moved the closure into the start block for this thread alone.
+    let f = unsafe { ManuallyDrop::take(&mut (*start).f) };
+    let mut once = Some(f);
+    let mut run = move || once.take().map_or(CHILD_PANIC_STATUS, |f| f());
+    let status = run_guarded(&mut run);
+    // SAFETY: the header outlives the thread.
+    unsafe { (*start).header.status.store(status, Ordering::Release) };
+    status
+}
+
+/// Starts a thread running `f` on `stack`, which it borrows until the thread is joined.
+///
+/// The closure and the join header are stored at the top of `stack`; the thread runs below
+/// them. `EINVAL` if `stack` has less than [`MIN_STACK_SIZE`] bytes beyond them.
+///
+/// # Safety
+///
+/// The thread shares the caller's thread-local storage and signal handlers: `f` must not use
+/// thread-locals (std's `println!`, `thread::current`, libc's `errno` and locks all do), must not
+/// unwind across threads' shared state, and must only make syscalls and use memory it owns or
+/// that is synchronized. The returned handle must be joined or dropped (which joins) before
+/// `stack` is used again: leaking it with `mem::forget` leaves the thread running on memory the
+/// borrow checker believes free.
+pub unsafe fn spawn_on<'a, F: FnOnce() -> i32 + Send + 'a>(
+    stack: &'a mut [u8],
+    f: F,
+) -> Result<JoinHandle<'a>> {
+    let range = (stack.as_mut_ptr(), stack.len());
+    // SAFETY: the range is the borrowed stack; the caller upholds the thread contract.
+    unsafe { start(range, StackMemory::Borrowed(PhantomData), f) }
+}
+
+/// Starts a thread running `f` on a fresh stack of [`DEFAULT_STACK_SIZE`] bytes with a guard page
+/// below it; the stack is unmapped when the thread is joined.
+///
+/// # Safety
+///
+/// As for [`spawn_on`]: the thread shares the caller's thread-locals and must not use them.
+pub unsafe fn spawn<F: FnOnce() -> i32 + Send + 'static>(f: F) -> Result<JoinHandle<'static>> {
+    // SAFETY: the caller upholds the thread contract.
+    unsafe { spawn_with_stack_size(DEFAULT_STACK_SIZE, f) }
+}
+
+/// Like [`spawn`], with `size` bytes of stack (rounded up to whole pages).
+///
+/// # Safety
+///
+/// As for [`spawn_on`].
+pub unsafe fn spawn_with_stack_size<F: FnOnce() -> i32 + Send + 'static>(
+    size: usize,
+    f: F,
+) -> Result<JoinHandle<'static>> {
+    let usable = size
+        .checked_next_multiple_of(PAGE_SIZE)
+        .ok_or(Errno::EINVAL)?;
+    let len = usable.checked_add(PAGE_SIZE).ok_or(Errno::EINVAL)?;
+    let base = map_stack(len)?;
+    let usable_range = (base.wrapping_add(PAGE_SIZE), usable);
+    // SAFETY: the range lies in the mapping we own; the caller upholds the thread contract.
+    let spawned = unsafe { start(usable_range, StackMemory::Mapped { base, len }, f) };
+    if spawned.is_err() {
+        // SAFETY: no thread was created; the mapping is still ours alone.
+        unsafe { unmap(base, len) };
+    }
+    spawned
+}
+
+/// Puts the start block at the top of `(lowest, len)` and clones the thread below it.
+///
+/// # Safety
+///
+/// The range must be writable memory that stays valid until the thread is joined.
+unsafe fn start<'a, F: FnOnce() -> i32 + Send + 'a>(
+    (lowest, len): (*mut u8, usize),
+    memory: StackMemory<'a>,
+    f: F,
+) -> Result<JoinHandle<'a>> {
+    let top = lowest as usize + len;
+    let block = (top - size_of::<Start<F>>()) & !(align_of::<Start<F>>().max(16) - 1);
+    if block < lowest as usize + MIN_STACK_SIZE {
+        return Err(Errno::EINVAL);
+    }
+    let start = block as *mut Start<F>;
+    let header = Header {
+        tid: AtomicI32::new(0),
+        status: AtomicI32::new(CHILD_PANIC_STATUS),
+    };
+    // SAFETY: `start` is aligned and inside the caller's writable range.
+    unsafe {
+        start.write(Start {
+            header,
+            f: ManuallyDrop::new(f),
+        })
+    };
+    // SAFETY: `start` was just initialized.
+    let tid_slot = unsafe { (*start).header.tid.as_ptr() };
+    // The child's stack pointer: just below the start block (block is 16-byte aligned).
+    let sp = block as *mut u8;
+    // SAFETY: thread flags with a private stack; the tid slot stays valid until join; the
+    // closure at `start` belongs to the child from here on.
+    let cloned = unsafe {
+        crate::clone::clone(
+            THREAD_FLAGS,
+            Some(sp),
+            tid_slot,
+            tid_slot,
+            0,
+            thread_main::<F>,
+            block,
+        )
+    };
+    match cloned {
+        Ok(tid) => Ok(JoinHandle {
+            header: start as *const Header,
+            tid,
+            stack: memory,
+            joined: false,
+        }),
+        Err(e) => {
+            // SAFETY: no thread took the closure; drop it here.
+            unsafe { ManuallyDrop::drop(&mut (*start).f) };
+            Err(e)
+        }
+    }
+}
+
+/// Calls `f` with the clone children's unwind guard (a panic ends the thread with 127).
+fn run_guarded<F: FnMut() -> i32>(f: &mut F) -> i32 {
+    // SAFETY: `f` is a live closure that only this thread uses.
+    unsafe { crate::clone::call_closure::<F>(f as *mut F as usize) }
+}
+
+const PROT_NONE: usize = 0;
+const PROT_READ_WRITE: usize = 0x1 | 0x2;
+const MAP_PRIVATE_ANONYMOUS_STACK: usize = 0x02 | 0x20 | 0x2_0000;
+
+/// Maps `len` bytes of stack whose lowest page is a guard page (no access).
+fn map_stack(len: usize) -> Result<*mut u8> {
+    // SAFETY: an anonymous private mapping at an address of the kernel's choosing.
+    let base = Errno::result(unsafe {
+        sc::syscall6(
+            sc::nr::MMAP,
+            0,
+            len,
+            PROT_READ_WRITE,
+            MAP_PRIVATE_ANONYMOUS_STACK,
+            usize::MAX,
+            0,
+        )
+    })? as *mut u8;
+    // SAFETY: the first page of the mapping we just made.
+    let guarded = Errno::result(unsafe {
+        sc::syscall3(sc::nr::MPROTECT, base as usize, PAGE_SIZE, PROT_NONE)
+    });
+    if let Err(e) = guarded {
+        // SAFETY: our own fresh mapping.
+        unsafe { unmap(base, len) };
+        return Err(e);
+    }
+    Ok(base)
+}
+
+/// # Safety
+///
+/// `(base, len)` must be a mapping nobody uses any more.
+unsafe fn unmap(base: *mut u8, len: usize) {
+    // SAFETY: the caller owns the mapping. munmap of a valid mapping cannot fail.
+    let _ = unsafe { sc::syscall2(sc::nr::MUNMAP, base as usize, len) };
+}

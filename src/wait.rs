@@ -1,0 +1,330 @@
+//! Waiting for children and pidfds: `wait4`, `waitid`, `pidfd_open`, `pidfd_send_signal`, and
+//! the kernel structs they fill (`siginfo_t`, `struct rusage`), plus [`ExitStatus`].
+
+use core::fmt;
+use core::mem::{offset_of, size_of};
+
+use crate::errno::{Errno, Result};
+use crate::fd::{OwnedFd, RawFd};
+use crate::process::Pid;
+use crate::signal::Signal;
+
+/// The kernel's `siginfo_t` (128 bytes), as filled by `waitid` and given to signal handlers.
+#[derive(Clone, Copy)]
+#[repr(C)]
+pub struct SigInfo {
+    /// The signal number.
+    pub signo: i32,
+    /// An errno value, usually 0.
+    pub errno: i32,
+    /// Why the signal was sent (`CLD_EXITED`, `SI_USER`, ...).
+    pub code: i32,
+    _pad: i32,
+    fields: [u64; 14],
+}
+
+static_assertions::const_assert_eq!(size_of::<SigInfo>(), 128);
+static_assertions::const_assert_eq!(offset_of!(SigInfo, code), 8);
+static_assertions::const_assert_eq!(offset_of!(SigInfo, fields), 16);
+
+/// `si_code` values of `SIGCHLD` (and of `waitid`).
+pub mod cld {
+    /// The child exited.
+    pub const CLD_EXITED: i32 = 1;
+    /// The child was killed by a signal.
+    pub const CLD_KILLED: i32 = 2;
+    /// The child was killed and dumped core.
+    pub const CLD_DUMPED: i32 = 3;
+    /// A traced child trapped.
+    pub const CLD_TRAPPED: i32 = 4;
+    /// The child stopped.
+    pub const CLD_STOPPED: i32 = 5;
+    /// A stopped child continued.
+    pub const CLD_CONTINUED: i32 = 6;
+}
+
+impl SigInfo {
+    /// All zero: what `waitid` with `WNOHANG` leaves when no child was ready.
+    pub const fn zeroed() -> SigInfo {
+        SigInfo {
+            signo: 0,
+            errno: 0,
+            code: 0,
+            _pad: 0,
+            fields: [0; 14],
+        }
+    }
+
+    /// `si_pid`: the sending or the waited-for process.
+    pub const fn pid(&self) -> Pid {
+        self.fields[0] as u32 as Pid
+    }
+
+    /// `si_uid`: the real user id of the sender or child.
+    pub const fn uid(&self) -> u32 {
+        (self.fields[0] >> 32) as u32
+    }
+
+    /// `si_status` of `SIGCHLD`: the exit code, or the signal number.
+    pub const fn status(&self) -> i32 {
+        self.fields[1] as u32 as i32
+    }
+
+    /// The child's state as an [`ExitStatus`], when this came from `waitid` or `SIGCHLD`.
+    pub fn exit_status(&self) -> Option<ExitStatus> {
+        let status = self.status();
+        match self.code {
+            cld::CLD_EXITED => Some(ExitStatus::from_raw((status & 0xff) << 8)),
+            cld::CLD_KILLED => Some(ExitStatus::from_raw(status & 0x7f)),
+            cld::CLD_DUMPED => Some(ExitStatus::from_raw((status & 0x7f) | 0x80)),
+            cld::CLD_STOPPED | cld::CLD_TRAPPED => {
+                Some(ExitStatus::from_raw(((status & 0xff) << 8) | 0x7f))
+            }
+            cld::CLD_CONTINUED => Some(ExitStatus::from_raw(0xffff)),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Debug for SigInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigInfo")
+            .field("signo", &self.signo)
+            .field("code", &self.code)
+            .field("pid", &self.pid())
+            .field("uid", &self.uid())
+            .field("status", &self.status())
+            .finish()
+    }
+}
+
+/// A `struct timeval` as in `rusage`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct TimeVal {
+    /// Seconds.
+    pub sec: i64,
+    /// Microseconds.
+    pub usec: i64,
+}
+
+/// The kernel's `struct rusage` (144 bytes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct Rusage {
+    /// User CPU time.
+    pub utime: TimeVal,
+    /// System CPU time.
+    pub stime: TimeVal,
+    /// Peak resident set size, KiB.
+    pub maxrss: i64,
+    /// Unused by Linux.
+    pub ixrss: i64,
+    /// Unused by Linux.
+    pub idrss: i64,
+    /// Unused by Linux.
+    pub isrss: i64,
+    /// Page faults served without I/O.
+    pub minflt: i64,
+    /// Page faults that needed I/O.
+    pub majflt: i64,
+    /// Unused by Linux.
+    pub nswap: i64,
+    /// Blocks read.
+    pub inblock: i64,
+    /// Blocks written.
+    pub oublock: i64,
+    /// Unused by Linux.
+    pub msgsnd: i64,
+    /// Unused by Linux.
+    pub msgrcv: i64,
+    /// Unused by Linux.
+    pub nsignals: i64,
+    /// Voluntary context switches.
+    pub nvcsw: i64,
+    /// Involuntary context switches.
+    pub nivcsw: i64,
+}
+
+static_assertions::const_assert_eq!(size_of::<Rusage>(), 144);
+static_assertions::const_assert_eq!(offset_of!(Rusage, maxrss), 32);
+static_assertions::const_assert_eq!(offset_of!(Rusage, nivcsw), 136);
+
+/// How a child ended (or stopped): the `wait` status word, decoded like std's `ExitStatus`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ExitStatus(i32);
+
+impl ExitStatus {
+    /// Wraps a raw `wait` status word.
+    pub const fn from_raw(raw: i32) -> ExitStatus {
+        ExitStatus(raw)
+    }
+
+    /// The raw `wait` status word.
+    pub const fn into_raw(self) -> i32 {
+        self.0
+    }
+
+    /// `true` when the child exited with code 0.
+    pub const fn success(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The exit code, if the child exited (`WEXITSTATUS`).
+    pub const fn code(self) -> Option<i32> {
+        if self.0 & 0x7f == 0 {
+            Some((self.0 >> 8) & 0xff)
+        } else {
+            None
+        }
+    }
+
+    /// The signal that killed the child (`WTERMSIG`).
+    pub const fn signal(self) -> Option<i32> {
+        let sig = self.0 & 0x7f;
+        if sig != 0 && sig != 0x7f {
+            Some(sig)
+        } else {
+            None
+        }
+    }
+
+    /// Whether the child dumped core when killed (`WCOREDUMP`).
+    pub const fn core_dumped(self) -> bool {
+        self.signal().is_some() && self.0 & 0x80 != 0
+    }
+
+    /// The signal that stopped the child (`WSTOPSIG`), for `WUNTRACED` waits.
+    pub const fn stopped_signal(self) -> Option<i32> {
+        if self.0 & 0xff == 0x7f {
+            Some((self.0 >> 8) & 0xff)
+        } else {
+            None
+        }
+    }
+
+    /// Whether a stopped child was continued (`WIFCONTINUED`).
+    pub const fn continued(self) -> bool {
+        self.0 == 0xffff
+    }
+}
+
+impl fmt::Debug for ExitStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ExitStatus({self})")
+    }
+}
+
+/// Like std's: `exit status: 1`, `signal: 9 (SIGKILL)`, `signal: 6 (SIGABRT) (core dumped)`.
+impl fmt::Display for ExitStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let named = |f: &mut fmt::Formatter<'_>, what: &str, sig: i32| match Signal::new(sig) {
+            Some(s) => write!(f, "{what}: {sig} ({s})"),
+            None => write!(f, "{what}: {sig}"),
+        };
+        if let Some(code) = self.code() {
+            write!(f, "exit status: {code}")
+        } else if let Some(sig) = self.signal() {
+            named(f, "signal", sig)?;
+            if self.core_dumped() {
+                f.write_str(" (core dumped)")
+            } else {
+                Ok(())
+            }
+        } else if let Some(sig) = self.stopped_signal() {
+            named(f, "stopped (not terminated) by signal", sig)
+        } else if self.continued() {
+            f.write_str("continued (WIFCONTINUED)")
+        } else {
+            write!(f, "unrecognised wait status: {} {:#x}", self.0, self.0)
+        }
+    }
+}
+
+/// Options of [`wait4`] and [`waitid`] (`W*`).
+pub mod wflags {
+    /// Return at once if no child is ready.
+    pub const WNOHANG: u32 = 1;
+    /// Also report stopped children (`wait4`).
+    pub const WUNTRACED: u32 = 2;
+    /// Report stopped children (`waitid`).
+    pub const WSTOPPED: u32 = 2;
+    /// Report exited children (`waitid`).
+    pub const WEXITED: u32 = 4;
+    /// Report continued children.
+    pub const WCONTINUED: u32 = 8;
+    /// Leave the child waitable (`waitid`).
+    pub const WNOWAIT: u32 = 0x0100_0000;
+    /// Wait for clone children (those with an exit signal other than `SIGCHLD`) too.
+    pub const WALL: u32 = 0x4000_0000;
+    /// Wait only for clone children.
+    pub const WCLONE: u32 = 0x8000_0000;
+}
+
+/// Waits for a child (`pid` > 0: that child; -1: any; 0: our group; < -1: group `-pid`).
+/// Returns its pid and status; with `WNOHANG` and no child ready, `(0, _)`.
+pub fn wait4(pid: Pid, options: u32, rusage: Option<&mut Rusage>) -> Result<(Pid, ExitStatus)> {
+    let mut status = 0i32;
+    let ru = rusage.map_or(core::ptr::null_mut(), |r| r as *mut Rusage);
+    // SAFETY: the kernel writes an int to `status` and, if not null, a rusage to `ru`.
+    let ret = unsafe { sc::syscall!(WAIT4, pid, &mut status as *mut i32, options, ru) };
+    Errno::result(ret).map(|p| (p as Pid, ExitStatus(status)))
+}
+
+/// What [`waitid`] waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitId {
+    /// Any child (`P_ALL`).
+    All,
+    /// The child with this pid (`P_PID`).
+    Pid(Pid),
+    /// Any child in this process group (`P_PGID`).
+    Pgid(Pid),
+    /// The child this pidfd refers to (`P_PIDFD`).
+    PidFd(RawFd),
+}
+
+/// Waits for a child's state change (`options` must name one of `WEXITED`, `WSTOPPED`,
+/// `WCONTINUED`). Returns the filled `siginfo`; with `WNOHANG` and no child ready, its `pid()`
+/// is 0.
+pub fn waitid(id: WaitId, options: u32, rusage: Option<&mut Rusage>) -> Result<SigInfo> {
+    let (idtype, idval) = match id {
+        WaitId::All => (0, 0),
+        WaitId::Pid(p) => (1, p),
+        WaitId::Pgid(p) => (2, p),
+        WaitId::PidFd(fd) => (3, fd),
+    };
+    let mut info = SigInfo::zeroed();
+    let ru = rusage.map_or(core::ptr::null_mut(), |r| r as *mut Rusage);
+    // SAFETY: the kernel writes a siginfo into `info` and, if not null, a rusage into `ru`.
+    let ret = unsafe {
+        sc::syscall!(
+            WAITID,
+            idtype,
+            idval,
+            &mut info as *mut SigInfo,
+            options,
+            ru
+        )
+    };
+    Errno::result(ret).map(|_| info)
+}
+
+/// `PIDFD_NONBLOCK`: the pidfd is non-blocking (waitid with it returns `EAGAIN`).
+pub const PIDFD_NONBLOCK: u32 = 0o4000;
+
+/// Opens a pidfd for `pid` (Linux 5.3). The fd is close-on-exec.
+pub fn pidfd_open(pid: Pid, flags: u32) -> Result<OwnedFd> {
+    // SAFETY: no pointers.
+    let fd = Errno::result(unsafe { sc::syscall!(PIDFD_OPEN, pid, flags) })?;
+    // SAFETY: the kernel just created this descriptor for us.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// Sends `sig` (or, with `None`, only checks that the process exists) to the process `pidfd`
+/// refers to (Linux 5.1).
+pub fn pidfd_send_signal(pidfd: RawFd, sig: Option<Signal>) -> Result<()> {
+    let sig = sig.map_or(0, Signal::raw);
+    // SAFETY: a null siginfo asks the kernel to fill a default one.
+    Errno::result(unsafe { sc::syscall!(PIDFD_SEND_SIGNAL, pidfd, sig, 0usize, 0usize) }).map(drop)
+}
