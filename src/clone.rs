@@ -12,7 +12,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::errno::{Errno, Result};
 use crate::fd::{OwnedFd, RawFd};
-use crate::process::{Pid, exit};
+use crate::process::Pid;
 use crate::signal::Signal;
 
 /// The function a clone child runs: it gets the `arg` given to the clone call, and its result
@@ -323,11 +323,13 @@ pub const CHILD_PANIC_STATUS: i32 = 127;
 
 /// Ends the child with status 127 if a panic unwinds out of its function: unwinding must never
 /// cross the assembly frame that started the child.
+#[cfg(not(feature = "std"))]
 struct ExitOnUnwind;
 
+#[cfg(not(feature = "std"))]
 impl Drop for ExitOnUnwind {
     fn drop(&mut self) {
-        exit(CHILD_PANIC_STATUS);
+        crate::process::exit(CHILD_PANIC_STATUS);
     }
 }
 
@@ -337,10 +339,27 @@ impl Drop for ExitOnUnwind {
 ///
 /// `arg` must be the address of a live `F`, not used by anyone else while this runs.
 pub(crate) unsafe extern "C" fn call_closure<F: FnMut() -> i32>(arg: usize) -> i32 {
-    let guard = ExitOnUnwind;
     // SAFETY: the caller passes the address of an `F` it keeps alive and does not touch while
     // the child runs (the parent is suspended, or the closure was moved to the child).
-    let status = unsafe { (*(arg as *mut F))() };
+    let f = unsafe { &mut *(arg as *mut F) };
+    call_stopping_unwind(f)
+}
+
+/// Calls `f`; a panic ends up as [`CHILD_PANIC_STATUS`]. The panic must be *caught* here: the
+/// unwinder's search phase looks for a handler before any cleanup runs, and it cannot walk past
+/// the assembly frame that started the child, so with no handler below it Rust aborts the child
+/// (`SIGABRT`) and a vfork child leaves the shared panic count raised in its parent.
+#[cfg(feature = "std")]
+fn call_stopping_unwind<F: FnMut() -> i32>(f: &mut F) -> i32 {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or(CHILD_PANIC_STATUS)
+}
+
+/// Without std no panic can be caught: a panic that unwinds (rather than aborts) still meets the
+/// guard only if the unwinder gets that far; otherwise the child aborts.
+#[cfg(not(feature = "std"))]
+fn call_stopping_unwind<F: FnMut() -> i32>(f: &mut F) -> i32 {
+    let guard = ExitOnUnwind;
+    let status = f();
     core::mem::forget(guard);
     status
 }
@@ -350,7 +369,8 @@ pub(crate) unsafe extern "C" fn call_closure<F: FnMut() -> i32>(arg: usize) -> i
 /// gets the child's pid.
 ///
 /// The child's result is its exit status (if it does not exec). A panic in `child` ends the child
-/// with status 127 (with `panic = "abort"`, the abort kills it with `SIGABRT` instead).
+/// with status 127 when the `std` feature is on (with `panic = "abort"`, or without `std`, the
+/// abort kills it with `SIGABRT` instead).
 ///
 /// Under emulators that turn vfork into a fork (qemu-user, valgrind) the child gets a copy of
 /// the memory instead and the parent does not wait; code that must work everywhere should not
