@@ -15,8 +15,9 @@ pub type RawFd = i32;
 /// `AT_FDCWD`: resolve a relative path against the current directory.
 pub const AT_FDCWD: RawFd = -100;
 
-/// Flags for [`openat`], [`pipe2`] and [`dup3`] (the kernel's `O_*` values, which are the same on
-/// x86_64, aarch64 and riscv64).
+/// Flags for [`openat`], [`pipe2`] and [`dup3`]: the kernel's `O_*` values. They are the same on
+/// x86_64, aarch64 and riscv64 except `O_DIRECTORY` and `O_NOFOLLOW`, which arm64 defines in its
+/// own `asm/fcntl.h` (there the generic values mean `O_DIRECT` and `O_LARGEFILE`).
 pub mod oflags {
     /// Open for reading only.
     pub const O_RDONLY: u32 = 0;
@@ -37,9 +38,17 @@ pub mod oflags {
     /// Non-blocking I/O.
     pub const O_NONBLOCK: u32 = 0o4000;
     /// Fail unless the path is a directory.
+    #[cfg(not(target_arch = "aarch64"))]
     pub const O_DIRECTORY: u32 = 0o200000;
+    /// Fail unless the path is a directory.
+    #[cfg(target_arch = "aarch64")]
+    pub const O_DIRECTORY: u32 = 0o40000;
     /// Do not follow a final symbolic link.
+    #[cfg(not(target_arch = "aarch64"))]
     pub const O_NOFOLLOW: u32 = 0o400000;
+    /// Do not follow a final symbolic link.
+    #[cfg(target_arch = "aarch64")]
+    pub const O_NOFOLLOW: u32 = 0o100000;
     /// Close on exec.
     pub const O_CLOEXEC: u32 = 0o2000000;
     /// A path-only descriptor.
