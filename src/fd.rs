@@ -233,3 +233,30 @@ pub fn close_range(first: u32, last: u32, flags: u32) -> Result<()> {
     // SAFETY: no pointers.
     Errno::result(unsafe { sc::syscall!(CLOSE_RANGE, first, last, flags) }).map(drop)
 }
+
+const F_DUPFD_CLOEXEC: usize = 1030;
+
+/// Duplicates `fd` onto the lowest free number `>= min`, close-on-exec.
+pub fn dup_above(fd: RawFd, min: RawFd) -> Result<RawFd> {
+    // SAFETY: no pointers.
+    Errno::result(unsafe { sc::syscall!(FCNTL, fd, F_DUPFD_CLOEXEC, min) }).map(|f| f as RawFd)
+}
+
+/// Changes the current directory.
+pub fn chdir(path: &CStr) -> Result<()> {
+    // SAFETY: `path` is NUL-terminated and outlives the call.
+    Errno::result(unsafe { sc::syscall!(CHDIR, path.as_ptr()) }).map(drop)
+}
+
+/// Changes the current directory to the one `fd` refers to.
+pub fn fchdir(fd: RawFd) -> Result<()> {
+    // SAFETY: no pointers.
+    Errno::result(unsafe { sc::syscall!(FCHDIR, fd) }).map(drop)
+}
+
+/// Reads directory entries of `fd` into `buf` (`getdents64`); returns the bytes filled, 0 at
+/// the end. Each record: `d_ino: u64, d_off: i64, d_reclen: u16, d_type: u8, d_name` (NUL-ended).
+pub fn getdents64(fd: RawFd, buf: &mut [u8]) -> Result<usize> {
+    // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
+    Errno::result(unsafe { sc::syscall!(GETDENTS64, fd, buf.as_mut_ptr(), buf.len()) })
+}

@@ -90,3 +90,146 @@ pub unsafe fn prctl(
     // SAFETY: the caller vouches for any pointer among the arguments.
     Errno::result(unsafe { sc::syscall!(PRCTL, option, arg2, arg3, arg4, arg5) })
 }
+
+/// Creates a new session with the caller as leader (and a new process group); returns its id.
+pub fn setsid() -> Result<Pid> {
+    // SAFETY: no arguments.
+    Errno::result(unsafe { sc::syscall!(SETSID) }).map(|s| s as Pid)
+}
+
+/// Moves process `pid` (0: the caller) into process group `pgid` (0: a group whose id is
+/// the pid).
+pub fn setpgid(pid: Pid, pgid: Pid) -> Result<()> {
+    // SAFETY: no pointers.
+    Errno::result(unsafe { sc::syscall!(SETPGID, pid, pgid) }).map(drop)
+}
+
+/// The process group of `pid` (0: the caller).
+pub fn getpgid(pid: Pid) -> Result<Pid> {
+    // SAFETY: no pointers.
+    Errno::result(unsafe { sc::syscall!(GETPGID, pid) }).map(|p| p as Pid)
+}
+
+/// The session id of `pid` (0: the caller).
+pub fn getsid(pid: Pid) -> Result<Pid> {
+    // SAFETY: no pointers.
+    Errno::result(unsafe { sc::syscall!(GETSID, pid) }).map(|p| p as Pid)
+}
+
+const TIOCGPGRP: usize = 0x540f;
+const TIOCSPGRP: usize = 0x5410;
+
+/// Makes process group `pgid` the foreground group of the terminal `fd` (`TIOCSPGRP`).
+pub fn tcsetpgrp(fd: crate::fd::RawFd, pgid: Pid) -> Result<()> {
+    // SAFETY: the kernel reads one pid_t at the pointer, which lives for the call.
+    Errno::result(unsafe { sc::syscall!(IOCTL, fd, TIOCSPGRP, &pgid as *const Pid) }).map(drop)
+}
+
+/// The foreground process group of the terminal `fd` (`TIOCGPGRP`); `ENOTTY` if it is no
+/// terminal.
+pub fn tcgetpgrp(fd: crate::fd::RawFd) -> Result<Pid> {
+    let mut pgid: Pid = 0;
+    // SAFETY: the kernel writes one pid_t at the pointer.
+    Errno::result(unsafe { sc::syscall!(IOCTL, fd, TIOCGPGRP, &mut pgid as *mut Pid) })?;
+    Ok(pgid)
+}
+
+/// The real user id.
+pub fn getuid() -> u32 {
+    // SAFETY: no arguments; cannot fail.
+    unsafe { sc::syscall!(GETUID) as u32 }
+}
+
+/// The effective user id.
+pub fn geteuid() -> u32 {
+    // SAFETY: no arguments; cannot fail.
+    unsafe { sc::syscall!(GETEUID) as u32 }
+}
+
+/// The real group id.
+pub fn getgid() -> u32 {
+    // SAFETY: no arguments; cannot fail.
+    unsafe { sc::syscall!(GETGID) as u32 }
+}
+
+/// The effective group id.
+pub fn getegid() -> u32 {
+    // SAFETY: no arguments; cannot fail.
+    unsafe { sc::syscall!(GETEGID) as u32 }
+}
+
+/// "Leave unchanged" for [`setresuid`] and [`setresgid`].
+pub const ID_UNCHANGED: u32 = u32::MAX;
+
+/// Sets the real, effective and saved user ids ([`ID_UNCHANGED`] keeps one). This changes the
+/// calling *thread*'s credentials only (the kernel has no process-wide call).
+pub fn setresuid(ruid: u32, euid: u32, suid: u32) -> Result<()> {
+    // SAFETY: no pointers.
+    Errno::result(unsafe { sc::syscall!(SETRESUID, ruid, euid, suid) }).map(drop)
+}
+
+/// Sets the real, effective and saved group ids ([`ID_UNCHANGED`] keeps one); per thread, as
+/// [`setresuid`].
+pub fn setresgid(rgid: u32, egid: u32, sgid: u32) -> Result<()> {
+    // SAFETY: no pointers.
+    Errno::result(unsafe { sc::syscall!(SETRESGID, rgid, egid, sgid) }).map(drop)
+}
+
+/// Sets the supplementary group list; per thread, as [`setresuid`].
+pub fn setgroups(groups: &[u32]) -> Result<()> {
+    // SAFETY: the kernel reads `groups.len()` gids from the slice.
+    Errno::result(unsafe { sc::syscall!(SETGROUPS, groups.len(), groups.as_ptr()) }).map(drop)
+}
+
+/// A resource limit: soft (`cur`) and hard (`max`) values; [`RLIM_INFINITY`] is unlimited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct Rlimit {
+    /// The soft limit, the one enforced.
+    pub cur: u64,
+    /// The hard limit, the ceiling for the soft one.
+    pub max: u64,
+}
+
+/// No limit.
+pub const RLIM_INFINITY: u64 = u64::MAX;
+
+/// Resource numbers for [`prlimit`] (`RLIMIT_*`, the same on all three architectures).
+pub mod rlimit {
+    /// CPU time, seconds.
+    pub const RLIMIT_CPU: u32 = 0;
+    /// File size, bytes.
+    pub const RLIMIT_FSIZE: u32 = 1;
+    /// Data segment, bytes.
+    pub const RLIMIT_DATA: u32 = 2;
+    /// Stack, bytes.
+    pub const RLIMIT_STACK: u32 = 3;
+    /// Core file size, bytes.
+    pub const RLIMIT_CORE: u32 = 4;
+    /// Resident set (ignored by Linux).
+    pub const RLIMIT_RSS: u32 = 5;
+    /// Processes of the real user.
+    pub const RLIMIT_NPROC: u32 = 6;
+    /// Open files: one more than the highest fd number.
+    pub const RLIMIT_NOFILE: u32 = 7;
+    /// Locked memory, bytes.
+    pub const RLIMIT_MEMLOCK: u32 = 8;
+    /// Address space, bytes.
+    pub const RLIMIT_AS: u32 = 9;
+}
+
+/// Sets (if `new` is given) and returns the previous limit of `resource` for process `pid`
+/// (0: the caller).
+pub fn prlimit(pid: Pid, resource: u32, new: Option<&Rlimit>) -> Result<Rlimit> {
+    let mut old = Rlimit { cur: 0, max: 0 };
+    let new_ptr = new.map_or(core::ptr::null(), |r| r as *const Rlimit);
+    // SAFETY: `new_ptr` is null or a valid rlimit; the kernel writes one into `old`.
+    let ret = unsafe { sc::syscall!(PRLIMIT64, pid, resource, new_ptr, &mut old as *mut Rlimit) };
+    Errno::result(ret).map(|_| old)
+}
+
+/// Sets the file mode creation mask; returns the previous one.
+pub fn umask(mask: u32) -> u32 {
+    // SAFETY: no pointers; cannot fail.
+    unsafe { sc::syscall!(UMASK, mask) as u32 }
+}

@@ -19,7 +19,7 @@ use crate::process::Pid;
 pub const DEFAULT_STACK_SIZE: usize = 64 * 1024;
 /// The smallest stack [`spawn_on`] accepts, beyond the closure stored at its top.
 pub const MIN_STACK_SIZE: usize = 4096;
-const PAGE_SIZE: usize = 4096;
+pub(crate) const PAGE_SIZE: usize = 4096;
 
 /// The flags that make a thread: qemu-user accepts exactly this set (with `SYSVSEM`).
 const THREAD_FLAGS: u64 = CLONE_VM
@@ -269,7 +269,7 @@ const PROT_READ_WRITE: usize = 0x1 | 0x2;
 const MAP_PRIVATE_ANONYMOUS_STACK: usize = 0x02 | 0x20 | 0x2_0000;
 
 /// Maps `len` bytes of stack whose lowest page is a guard page (no access).
-fn map_stack(len: usize) -> Result<*mut u8> {
+pub(crate) fn map_stack(len: usize) -> Result<*mut u8> {
     // SAFETY: an anonymous private mapping at an address of the kernel's choosing.
     let base = Errno::result(unsafe {
         sc::syscall6(
@@ -297,7 +297,7 @@ fn map_stack(len: usize) -> Result<*mut u8> {
 /// # Safety
 ///
 /// `(base, len)` must be a mapping nobody uses any more.
-unsafe fn unmap(base: *mut u8, len: usize) {
+pub(crate) unsafe fn unmap(base: *mut u8, len: usize) {
     // SAFETY: the caller owns the mapping. munmap of a valid mapping cannot fail.
     let _ = unsafe { sc::syscall2(sc::nr::MUNMAP, base as usize, len) };
 }

@@ -1,0 +1,543 @@
+//! Spawning programs: posix_spawn's job at the cost of a raw vfork, with the exact errno of a
+//! failed exec returned synchronously on every platform.
+//!
+//! [`Spawn`] is the zero-allocation core, usable without an allocator: the caller lends the
+//! program, `argv`, `envp`, the [`FileAction`]s and the [`Attributes`]. `Command` (feature
+//! `alloc`) builds one from owned values with std's names.
+//!
+//! How a spawn goes (see `in_child` for the child's side):
+//! 1. Everything is validated before any clone: bad input is refused with nothing left behind.
+//! 2. The parent blocks every signal, so that none of its handlers can run in the child.
+//! 3. `clone3(CLONE_VM | CLONE_VFORK | CLONE_CLEAR_SIGHAND)` (or `clone` where clone3 is
+//!    missing): the child runs on this thread's stack, below our frames, while we are
+//!    suspended. It applies the attributes and file actions, restores the signal mask, execs.
+//! 4. The child reports a failure (its errno) through the *error channel*, then exits with 127;
+//!    the parent reaps it and returns the errno, so no zombie is left.
+//!
+//! The error channel adapts to the platform. On a real kernel the vfork child shares our memory
+//! and writes its errno into a slot in our frame: no extra syscall. Under emulators that turn
+//! vfork into fork (qemu-user, valgrind) memory is not shared and the parent is not suspended;
+//! so the first spawn of a process also passes a close-on-exec pipe, the child marks the shared
+//! slot as its first act, and if the parent does not see the mark the process uses the pipe
+//! from then on (the pipe's EOF also restores the wait-until-exec ordering).
+
+mod cstr;
+mod handle;
+mod in_child;
+
+#[cfg(feature = "alloc")]
+mod command;
+
+use core::ffi::CStr;
+use core::sync::atomic::{AtomicI32, AtomicU8, AtomicU32, Ordering};
+
+use crate::clone::{Clone3, clone3_available, flags::*};
+use crate::errno::{Errno, Result};
+use crate::fd::{self, OwnedFd, RawFd};
+use crate::process::{self, Pid, Rlimit};
+use crate::signal::{SigHow, SigSet, Signal, rt_sigprocmask};
+use crate::wait;
+
+pub use crate::wait::ExitStatus;
+#[cfg(feature = "alloc")]
+pub use command::{Arg, Command, Output, Stdio};
+pub use cstr::CStrArray;
+pub use handle::{Child, ChildStderr, ChildStdin, ChildStdout};
+
+/// Which program to run.
+#[derive(Clone, Copy, Debug)]
+pub enum Program<'a> {
+    /// Exactly this path (relative paths resolve against the child's working directory, after
+    /// the file actions' `chdir`).
+    Path(&'a CStr),
+    /// A name searched like `execvpe`: a name with a `/` is used as is; otherwise each
+    /// directory of `PATH` is tried, `PATH` taken from the child's environment (or
+    /// `/usr/local/bin:/bin:/usr/bin` when it has none). `EACCES` if a candidate existed but
+    /// could not be executed, else the last error (`ENOENT`). There is no `/bin/sh` fallback
+    /// for `ENOEXEC`: that error is returned.
+    Search(&'a CStr),
+}
+
+/// One step of preparing the child's files, applied in order.
+///
+/// A run of consecutive `Dup2` actions is a simultaneous assignment: each source is the fd as
+/// it was before the run, so swaps and cycles (`1 → 2`, `2 → 1`) work. Between runs, actions
+/// see the effects of the earlier ones.
+#[derive(Clone, Copy, Debug)]
+pub enum FileAction<'a> {
+    /// Make `dst` a copy of `src` (not close-on-exec). `src == dst` clears close-on-exec on it.
+    Dup2 {
+        /// The fd to copy.
+        src: RawFd,
+        /// The number it gets in the child.
+        dst: RawFd,
+    },
+    /// Close the fd (an fd that is not open is not an error).
+    Close(RawFd),
+    /// Open `path` onto `fd` (closing whatever `fd` was first). Not close-on-exec unless
+    /// `flags` says so.
+    Open {
+        /// The number the opened file gets.
+        fd: RawFd,
+        /// The path, relative to the child's working directory at this point.
+        path: &'a CStr,
+        /// `O_*` flags.
+        flags: u32,
+        /// The mode for `O_CREAT`.
+        mode: u32,
+    },
+    /// Change the working directory.
+    Chdir(&'a CStr),
+    /// Change the working directory to the one the fd refers to.
+    Fchdir(RawFd),
+    /// Close every fd from this number up (`close_range`, with a fallback for old kernels).
+    CloseFrom(RawFd),
+}
+
+/// User and group id maps written for a child in a new user namespace (`CLONE_NEWUSER`), while
+/// the child waits for them: the contents of `/proc/<pid>/uid_map` and `gid_map`, such as
+/// `b"0 1000 1\n"`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct IdMaps<'a> {
+    /// Written to `/proc/<pid>/uid_map` (empty: not written).
+    pub uid_map: &'a [u8],
+    /// Written to `/proc/<pid>/gid_map` (empty: not written).
+    pub gid_map: &'a [u8],
+    /// Write `deny` to `/proc/<pid>/setgroups` first (needed for an unprivileged `gid_map`).
+    pub deny_setgroups: bool,
+}
+
+/// How the child is set up besides its files. `Default` changes nothing but the signal
+/// hygiene every spawn has: handled signals reset to their default, ignored ones stay ignored,
+/// and the signal mask is the caller's.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Attributes<'a> {
+    /// Start a new session (`setsid`). Not together with `process_group`.
+    pub setsid: bool,
+    /// Move the child into this process group (0: a new group led by the child).
+    pub process_group: Option<Pid>,
+    /// Make the child's process group the foreground group of this terminal (after
+    /// `process_group`).
+    pub foreground: Option<RawFd>,
+    /// The child's signal mask (`None`: the caller's mask at the time of the spawn).
+    pub sigmask: Option<SigSet>,
+    /// Signals reset to their default action in the child, ignored ones included.
+    pub sigdefault: SigSet,
+    /// Reset the effective ids to the real ones (`POSIX_SPAWN_RESETIDS`).
+    pub reset_ids: bool,
+    /// Supplementary groups (set first).
+    pub groups: Option<&'a [u32]>,
+    /// Group id (real, effective and saved; set after the groups).
+    pub gid: Option<u32>,
+    /// User id (real, effective and saved; set last).
+    pub uid: Option<u32>,
+    /// Resource limits, as `(RLIMIT_*, limit)`.
+    pub rlimits: &'a [(u32, Rlimit)],
+    /// The file mode creation mask.
+    pub umask: Option<u32>,
+    /// Set `no_new_privs`.
+    pub no_new_privs: bool,
+    /// The signal the child gets when the thread that spawned it ends (set after the id
+    /// changes, which would clear it; if the parent is already gone, the child exits).
+    pub parent_death_signal: Option<Signal>,
+    /// Namespace flags for the clone: `CLONE_NEWUSER`, `NEWPID`, `NEWNS`, `NEWNET`, `NEWUTS`,
+    /// `NEWIPC`, `NEWCGROUP` (and `NEWTIME` where clone3 works).
+    pub namespaces: u64,
+    /// Id maps for a new user namespace, written by the parent before the child goes on.
+    pub id_maps: Option<IdMaps<'a>>,
+    /// Start the child in this cgroup (a directory fd; needs clone3: Linux 5.7).
+    pub cgroup: Option<RawFd>,
+    /// Return a pidfd for the child in [`Child::pidfd`].
+    pub pidfd: bool,
+}
+
+/// Flags `Attributes::namespaces` may hold.
+const NAMESPACE_FLAGS: u64 = CLONE_NEWUSER
+    | CLONE_NEWPID
+    | CLONE_NEWNS
+    | CLONE_NEWNET
+    | CLONE_NEWUTS
+    | CLONE_NEWIPC
+    | CLONE_NEWCGROUP
+    | CLONE_NEWTIME;
+
+/// A spawn request: everything borrowed, nothing allocated.
+///
+/// ```
+/// use vspawn::spawn::{CStrArray, Program, Spawn};
+///
+/// let mut slots = [core::ptr::null(); 3];
+/// let argv = CStrArray::new(&[c"sh", c"-c"], &mut slots)?;
+/// let env = CStrArray::empty();
+/// let err = Spawn::new(Program::Path(c"/nonexistent/sh"), argv, env).spawn().unwrap_err();
+/// assert_eq!(err, vspawn::Errno::ENOENT);
+/// # Ok::<(), vspawn::Errno>(())
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Spawn<'a> {
+    /// The program.
+    pub program: Program<'a>,
+    /// Its arguments, `argv[0]` included.
+    pub argv: CStrArray<'a>,
+    /// Its environment.
+    pub envp: CStrArray<'a>,
+    /// File actions, in order.
+    pub actions: &'a [FileAction<'a>],
+    /// Everything else.
+    pub attrs: Attributes<'a>,
+}
+
+/// At most this many `Dup2` in one run may read a source that an earlier one of the run
+/// replaced (the child keeps their originals in a fixed array).
+pub const MAX_DUP2_CYCLE_SAVES: usize = 64;
+
+impl<'a> Spawn<'a> {
+    /// A request with no file actions and default attributes.
+    pub fn new(program: Program<'a>, argv: CStrArray<'a>, envp: CStrArray<'a>) -> Spawn<'a> {
+        Spawn {
+            program,
+            argv,
+            envp,
+            actions: &[],
+            attrs: Attributes::default(),
+        }
+    }
+
+    /// Sets the file actions.
+    pub fn actions(mut self, actions: &'a [FileAction<'a>]) -> Spawn<'a> {
+        self.actions = actions;
+        self
+    }
+
+    /// Sets the attributes.
+    pub fn attrs(mut self, attrs: Attributes<'a>) -> Spawn<'a> {
+        self.attrs = attrs;
+        self
+    }
+
+    /// Starts the program. Returns when the child has exec'd (or failed to), with the exact
+    /// errno of a failed exec, attribute or file action; a failed child has been reaped.
+    pub fn spawn(&self) -> Result<Child> {
+        self.validate()?;
+        spawn_checked(self)
+    }
+
+    /// Refuses bad input before any clone.
+    fn validate(&self) -> Result<()> {
+        let name = match self.program {
+            Program::Path(p) | Program::Search(p) => p,
+        };
+        if name.is_empty() {
+            return Err(Errno::ENOENT);
+        }
+        let attrs = &self.attrs;
+        if attrs.setsid && attrs.process_group.is_some() {
+            return Err(Errno::EINVAL);
+        }
+        if attrs.process_group.is_some_and(|g| g < 0) || attrs.namespaces & !NAMESPACE_FLAGS != 0 {
+            return Err(Errno::EINVAL);
+        }
+        if attrs.id_maps.is_some() && attrs.namespaces & CLONE_NEWUSER == 0 {
+            return Err(Errno::EINVAL);
+        }
+        let bad_fd = |fd: RawFd| fd < 0;
+        if attrs.foreground.is_some_and(bad_fd) || attrs.cgroup.is_some_and(bad_fd) {
+            return Err(Errno::EBADF);
+        }
+        for action in self.actions {
+            let fds_ok = match *action {
+                FileAction::Dup2 { src, dst } => !bad_fd(src) && !bad_fd(dst),
+                FileAction::Close(fd) | FileAction::Fchdir(fd) | FileAction::CloseFrom(fd) => {
+                    !bad_fd(fd)
+                }
+                FileAction::Open { fd, .. } => !bad_fd(fd),
+                FileAction::Chdir(_) => true,
+            };
+            if !fds_ok {
+                return Err(Errno::EBADF);
+            }
+        }
+        if in_child::dup2_saves_needed(self.actions) > MAX_DUP2_CYCLE_SAVES {
+            return Err(Errno::E2BIG);
+        }
+        Ok(())
+    }
+}
+
+/// What the parent knows about the error channel of this process.
+static CHANNEL: AtomicU8 = AtomicU8::new(CHANNEL_UNKNOWN);
+/// No spawn has told yet whether vfork children share memory here.
+const CHANNEL_UNKNOWN: u8 = 0;
+/// They do: the child's errno arrives in the shared slot.
+const CHANNEL_SHARED: u8 = 1;
+/// They do not (an emulator): every spawn uses a pipe.
+const CHANNEL_PIPE: u8 = 2;
+
+/// The slot the child writes and, where memory is shared, the parent reads.
+#[repr(C)]
+struct Report {
+    /// Set to [`Report::MARK`] by the child's first act.
+    mark: AtomicU32,
+    /// The errno of the child's failure; 0 if it exec'd.
+    errno: AtomicI32,
+}
+
+impl Report {
+    const MARK: u32 = 0x7673_706e;
+}
+
+/// Undoes the signal block of a spawn however it ends.
+struct MaskGuard(SigSet);
+
+impl Drop for MaskGuard {
+    fn drop(&mut self) {
+        // Restoring a mask we read ourselves cannot fail.
+        let _ = rt_sigprocmask(SigHow::SetMask, Some(&self.0));
+    }
+}
+
+/// Unmaps the stack of a concurrent child once the spawn is over (the child has exec'd or been
+/// reaped by then).
+struct StackGuard {
+    base: *mut u8,
+    len: usize,
+}
+
+impl Drop for StackGuard {
+    fn drop(&mut self) {
+        // SAFETY: the child no longer runs on this stack: it exec'd (its close-on-exec pipe end
+        // closed after the switch to the new address space) or it was reaped.
+        unsafe { crate::thread::unmap(self.base, self.len) };
+    }
+}
+
+/// The stack of a child that runs while the parent goes on (user namespace maps).
+const CONCURRENT_STACK_SIZE: usize = 256 * 1024;
+
+fn spawn_checked(req: &Spawn<'_>) -> Result<Child> {
+    let attrs = &req.attrs;
+    // A child in a new user namespace must wait for its id maps, which the parent writes after
+    // the clone: it cannot be a vfork child (we would wait for each other). It runs on its
+    // own stack, concurrently, and reports through the pipe.
+    let concurrent = attrs.id_maps.is_some();
+    let channel = CHANNEL.load(Ordering::Relaxed);
+    let pipe = if channel != CHANNEL_SHARED || concurrent {
+        Some(fd::pipe2(0)?)
+    } else {
+        None
+    };
+    let sync = if concurrent {
+        Some(fd::pipe2(0)?)
+    } else {
+        None
+    };
+    let stack = if concurrent {
+        let len = CONCURRENT_STACK_SIZE + crate::thread::PAGE_SIZE;
+        Some(StackGuard {
+            base: crate::thread::map_stack(len)?,
+            len,
+        })
+    } else {
+        None
+    };
+    let report = Report {
+        mark: AtomicU32::new(0),
+        errno: AtomicI32::new(0),
+    };
+
+    let mask = MaskGuard(rt_sigprocmask(SigHow::SetMask, Some(&SigSet::FULL))?);
+    let mut ctx = in_child::Context {
+        req,
+        report: &report,
+        err_pipe: pipe.as_ref().map_or(-1, |(_, w)| w.as_raw_fd()),
+        sync_pipe: sync.as_ref().map_or(-1, |(r, _)| r.as_raw_fd()),
+        parent_pid: process::getpid(),
+        mask: attrs.sigmask.unwrap_or(mask.0),
+        reset_handlers: false,
+        path: match req.program {
+            Program::Search(_) => req.envp.var(b"PATH").unwrap_or(in_child::DEFAULT_PATH),
+            Program::Path(_) => &[],
+        },
+    };
+    let stack_range = stack.as_ref().map(|s| {
+        (
+            s.base.wrapping_add(crate::thread::PAGE_SIZE),
+            s.len - crate::thread::PAGE_SIZE,
+        )
+    });
+    let cloned = clone_child(&mut ctx, concurrent, stack_range);
+    drop(mask);
+    let cloned = cloned?;
+    let pid = cloned.pid;
+
+    let mut err = None;
+    if let Some((r, w)) = sync {
+        drop(r);
+        if let Err(e) = write_id_maps(pid, attrs.id_maps.unwrap_or_default()) {
+            err = Some(e);
+        }
+        // Go (or, on error, EOF: the child then exits without exec'ing).
+        if err.is_none() {
+            let _ = fd::write_all(w.as_raw_fd(), b"g");
+        }
+    }
+    if let Some((r, w)) = pipe {
+        drop(w);
+        let from_pipe = read_child_errno(r.as_raw_fd());
+        err = err.or(from_pipe);
+        if channel == CHANNEL_UNKNOWN && !concurrent {
+            let shared = report.mark.load(Ordering::Acquire) == Report::MARK;
+            let learned = if shared { CHANNEL_SHARED } else { CHANNEL_PIPE };
+            CHANNEL.store(learned, Ordering::Relaxed);
+        }
+    } else {
+        err = match report.errno.load(Ordering::Acquire) {
+            0 => None,
+            e => Some(Errno::from_raw(e)),
+        };
+    }
+    let pidfd = match cloned.pidfd {
+        Some(fd) => Some(fd),
+        // clone had no CLONE_PIDFD for us; the pid cannot be reused before we reap it.
+        None if attrs.pidfd && err.is_none() => match wait::pidfd_open(pid, 0) {
+            Ok(fd) => Some(fd),
+            Err(e) => {
+                err = Some(e);
+                None
+            }
+        },
+        None => None,
+    };
+    if let Some(e) = err {
+        // A child that exec'd, or one that still waits for id maps, is stopped for good.
+        let _ = process::kill(pid, Some(Signal::SIGKILL));
+        reap(pid);
+        drop(stack);
+        return Err(e);
+    }
+    // The child exec'd: it has left the stack (if it had one of its own).
+    drop(stack);
+    Ok(Child::new(pid, pidfd))
+}
+
+/// Clones the child, with clone3 and `CLONE_CLEAR_SIGHAND` where possible, else with clone and
+/// the child resetting the handlers itself.
+fn clone_child(
+    ctx: &mut in_child::Context<'_>,
+    concurrent: bool,
+    stack: Option<(*mut u8, usize)>,
+) -> Result<crate::clone::Cloned> {
+    let attrs = &ctx.req.attrs;
+    let mut flags = CLONE_VM | attrs.namespaces;
+    if !concurrent {
+        flags |= CLONE_VFORK;
+    }
+    if clone3_available() {
+        ctx.reset_handlers = false;
+        let req = Clone3 {
+            flags: flags | CLONE_CLEAR_SIGHAND | if attrs.pidfd { CLONE_PIDFD } else { 0 },
+            stack,
+            cgroup: attrs.cgroup,
+            ..Clone3::default()
+        };
+        // SAFETY: a vfork child on our stack (we are suspended until it execs or exits), or a
+        // concurrent one on its own mapped stack that outlives it; `ctx` outlives the child's
+        // use of it; `in_child::entry` only makes syscalls on memory prepared here.
+        let result =
+            unsafe { crate::clone::clone3(&req, in_child::entry, ctx as *const _ as usize) };
+        match result {
+            // clone3 just turned out missing: the request went no further; retry below.
+            Err(Errno::EOPNOTSUPP) if !clone3_available() => {}
+            other => return other,
+        }
+    }
+    if attrs.cgroup.is_some() {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    ctx.reset_handlers = true;
+    let req = Clone3 {
+        flags,
+        stack,
+        ..Clone3::default()
+    };
+    // SAFETY: as above; clone3 is known missing, so this goes straight to clone.
+    unsafe { crate::clone::clone3(&req, in_child::entry, ctx as *const _ as usize) }
+}
+
+/// Reads the child's report from the error pipe: `None` at EOF (it exec'd), else its errno.
+fn read_child_errno(fd: RawFd) -> Option<Errno> {
+    let mut buf = [0u8; 4];
+    let mut got = 0;
+    while got < buf.len() {
+        match fd::read(fd, &mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(Errno::EINTR) => {}
+            Err(e) => return Some(e),
+        }
+    }
+    match got {
+        0 => None,
+        4 => Some(Errno::from_raw(i32::from_ne_bytes(buf))),
+        // A torn report cannot come from our child (4 bytes < PIPE_BUF are atomic).
+        _ => Some(Errno::EIO),
+    }
+}
+
+/// Waits for a child that failed, so that it leaves no zombie.
+fn reap(pid: Pid) {
+    loop {
+        match wait::wait4(pid, wait::wflags::WALL, None) {
+            Err(Errno::EINTR) => {}
+            _ => return,
+        }
+    }
+}
+
+/// Writes the id maps of a child in a new user namespace.
+fn write_id_maps(pid: Pid, maps: IdMaps<'_>) -> Result<()> {
+    if maps.deny_setgroups {
+        write_proc_file(pid, b"setgroups", b"deny")?;
+    }
+    if !maps.uid_map.is_empty() {
+        write_proc_file(pid, b"uid_map", maps.uid_map)?;
+    }
+    if !maps.gid_map.is_empty() {
+        write_proc_file(pid, b"gid_map", maps.gid_map)?;
+    }
+    Ok(())
+}
+
+/// Writes `data` to `/proc/<pid>/<name>` in one write, as the id map files require.
+fn write_proc_file(pid: Pid, name: &[u8], data: &[u8]) -> Result<()> {
+    let mut path = [0u8; 64];
+    let mut len = 0;
+    let mut push = |bytes: &[u8]| {
+        path[len..len + bytes.len()].copy_from_slice(bytes);
+        len += bytes.len();
+    };
+    push(b"/proc/");
+    let mut digits = [0u8; 10];
+    let mut n = pid as u32;
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    push(&digits[i..]);
+    push(b"/");
+    push(name);
+    push(b"\0");
+    let path = CStr::from_bytes_with_nul(&path[..len]).map_err(|_| Errno::EINVAL)?;
+    let file: OwnedFd = fd::openat(fd::AT_FDCWD, path, fd::oflags::O_WRONLY, 0)?;
+    let written = fd::write(file.as_raw_fd(), data)?;
+    if written != data.len() {
+        Err(Errno::EIO)
+    } else {
+        Ok(())
+    }
+}
