@@ -29,7 +29,7 @@ mod in_child;
 mod command;
 
 use core::ffi::CStr;
-use core::sync::atomic::{AtomicI32, AtomicU8, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, AtomicU32, Ordering};
 
 use crate::clone::{Clone3, clone3_available, flags::*};
 use crate::errno::{Errno, Result};
@@ -420,8 +420,11 @@ fn spawn_checked(req: &Spawn<'_>) -> Result<Child> {
     Ok(Child::new(pid, pidfd))
 }
 
-/// Clones the child, with clone3 and `CLONE_CLEAR_SIGHAND` where possible, else with clone and
-/// the child resetting the handlers itself.
+/// Set when this kernel has clone3 but refuses `CLONE_CLEAR_SIGHAND` (Linux 5.3 and 5.4).
+static CLEAR_SIGHAND_REFUSED: AtomicBool = AtomicBool::new(false);
+
+/// Clones the child: clone3 with `CLONE_CLEAR_SIGHAND` (and `CLONE_PIDFD`) where possible; else
+/// clone, the child resetting the handlers itself and the parent opening the pidfd afterwards.
 fn clone_child(
     ctx: &mut in_child::Context<'_>,
     concurrent: bool,
@@ -433,34 +436,42 @@ fn clone_child(
         flags |= CLONE_VFORK;
     }
     if clone3_available() {
-        ctx.reset_handlers = false;
-        let req = Clone3 {
-            flags: flags | CLONE_CLEAR_SIGHAND | if attrs.pidfd { CLONE_PIDFD } else { 0 },
-            stack,
-            cgroup: attrs.cgroup,
-            ..Clone3::default()
-        };
-        // SAFETY: a vfork child on our stack (we are suspended until it execs or exits), or a
-        // concurrent one on its own mapped stack that outlives it; `ctx` outlives the child's
-        // use of it; `in_child::entry` only makes syscalls on memory prepared here.
-        let result =
-            unsafe { crate::clone::clone3(&req, in_child::entry, ctx as *const _ as usize) };
-        match result {
-            // clone3 just turned out missing: the request went no further; retry below.
+        let pidfd = if attrs.pidfd { CLONE_PIDFD } else { 0 };
+        let clear = !CLEAR_SIGHAND_REFUSED.load(Ordering::Relaxed);
+        let sighand = if clear { CLONE_CLEAR_SIGHAND } else { 0 };
+        match clone_once(ctx, flags | pidfd | sighand, stack) {
+            // clone3 just turned out missing: nothing was created; use clone below.
             Err(Errno::EOPNOTSUPP) if !clone3_available() => {}
+            Err(Errno::EINVAL) if clear => {
+                let again = clone_once(ctx, flags | pidfd, stack);
+                if again.is_ok() {
+                    CLEAR_SIGHAND_REFUSED.store(true, Ordering::Relaxed);
+                }
+                return again;
+            }
             other => return other,
         }
     }
-    if attrs.cgroup.is_some() {
-        return Err(Errno::EOPNOTSUPP);
-    }
-    ctx.reset_handlers = true;
+    clone_once(ctx, flags, stack)
+}
+
+/// One clone attempt (clone3, or clone where clone3 is known missing); the child resets the
+/// signal handlers itself unless `flags` has `CLONE_CLEAR_SIGHAND`.
+fn clone_once(
+    ctx: &mut in_child::Context<'_>,
+    flags: u64,
+    stack: Option<(*mut u8, usize)>,
+) -> Result<crate::clone::Cloned> {
+    ctx.reset_handlers = flags & CLONE_CLEAR_SIGHAND == 0;
     let req = Clone3 {
         flags,
         stack,
+        cgroup: ctx.req.attrs.cgroup,
         ..Clone3::default()
     };
-    // SAFETY: as above; clone3 is known missing, so this goes straight to clone.
+    // SAFETY: a vfork child on our stack (we are suspended until it execs or exits), or a
+    // concurrent one on its own mapped stack that outlives it; `ctx` outlives the child's use of
+    // it; `in_child::entry` only makes syscalls on memory prepared here.
     unsafe { crate::clone::clone3(&req, in_child::entry, ctx as *const _ as usize) }
 }
 
