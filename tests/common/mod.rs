@@ -132,11 +132,13 @@ pub fn sleep_ms(ms: u64) {
     }
 }
 
-/// Blocks until a signal arrives (raw `ppoll` with no fds and no timeout; there is no `pause`
-/// syscall on aarch64 and riscv64).
-pub fn block_until_signal() {
-    // SAFETY: no fds, no timeout, no mask: only a signal ends the call.
-    unsafe { sc::syscall!(PPOLL, 0usize, 0usize, 0usize, 0usize, 8usize) };
+/// Blocks until a signal is handled or `ms` milliseconds pass (raw `ppoll` with no fds; there is
+/// no `pause` syscall on aarch64 and riscv64). A child that waits to be killed uses this with a
+/// bound, so that a failed test leaves no process behind for long.
+pub fn pause_ms(ms: u64) {
+    let ts = [(ms / 1000) as i64, ((ms % 1000) * 1_000_000) as i64];
+    // SAFETY: no fds; `ts` is a valid timespec for the call; no mask.
+    unsafe { sc::syscall!(PPOLL, 0usize, 0usize, ts.as_ptr(), 0usize, 8usize) };
 }
 
 /// Waits until `word` reads 0: the kernel clears a `CLONE_CHILD_CLEARTID` word and futex-wakes
@@ -184,4 +186,21 @@ pub fn ptr_array(strings: &[std::ffi::CString]) -> Vec<*const std::ffi::c_char> 
         .map(|s| s.as_ptr())
         .chain(std::iter::once(std::ptr::null()))
         .collect()
+}
+
+/// Sets this process's `RLIMIT_CORE` to 0 (raw `prlimit64`), so that a signal death leaves no core
+/// file and its status has no core-dump bit. For children.
+pub fn disable_core_dumps() {
+    const RLIMIT_CORE: usize = 4;
+    let zero = [0u64; 2];
+    // SAFETY: the kernel reads one rlimit (two u64) from `zero`; no old limit is asked.
+    unsafe { sc::syscall!(PRLIMIT64, 0usize, RLIMIT_CORE, zero.as_ptr(), 0usize) };
+}
+
+/// This process's CPU time in nanoseconds (raw `clock_gettime(CLOCK_PROCESS_CPUTIME_ID)`).
+pub fn process_cpu_time_ns() -> u64 {
+    let mut ts = [0i64; 2];
+    // SAFETY: the kernel writes one timespec (two i64) into `ts`.
+    unsafe { sc::syscall!(CLOCK_GETTIME, 2usize, ts.as_mut_ptr()) };
+    ts[0] as u64 * 1_000_000_000 + ts[1] as u64
 }
