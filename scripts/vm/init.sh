@@ -1,0 +1,38 @@
+#!/bin/sh
+# /init of the test VM (run by the guest's busybox sh; scripts/vm/run puts it in the initramfs).
+#
+# The protocol any replacement /init must keep (scripts/vm/run reads the console for it):
+#   - environment: VSPAWN_VM=<arch> comes from the kernel command line (the kernel hands unknown
+#     `name=value` parameters to init as environment); VSPAWN_EMULATOR must not be set;
+#   - arguments: whatever follows `--` on the kernel command line is passed to init, and init
+#     passes it on to every test binary (libtest filters such as `--exact name`);
+#   - for each test binary /tests/NAME, in name order, print on the console
+#         @@vspawn-vm run NAME
+#     then run `/tests/NAME --test-threads=2 ARGS...` with the console as stdout and stderr, then
+#         @@vspawn-vm exit NAME STATUS
+#     (STATUS as the shell reports it: 0 = passed, 101 = a test failed, 128+N = killed by signal N);
+#   - after the last one print `@@vspawn-vm done` and power off (or exit: with `panic=-1` and
+#     qemu's `-no-reboot` the VM stops when init dies).
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+unset VSPAWN_EMULATOR
+export VSPAWN_VM="${VSPAWN_VM:-$(uname -m)}"
+
+# What the tests may expect of a Linux system. devtmpfs brings the full /dev (the initramfs only
+# has console and null); the console stays open across the mount.
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+cd /tmp || cd /
+
+for test in /tests/*; do
+  [ -x "$test" ] || continue
+  name=${test##*/}
+  echo "@@vspawn-vm run $name"
+  "$test" --test-threads=2 "$@" </dev/null
+  echo "@@vspawn-vm exit $name $?"
+done
+echo "@@vspawn-vm done"
+
+sync
+poweroff -f
