@@ -245,7 +245,13 @@ pub unsafe fn clone3(req: &Clone3<'_>, f: ChildFn, arg: usize) -> Result<Cloned>
             stack,
             stack_size,
             tls: req.tls as u64,
-            set_tid: req.set_tid.as_ptr() as u64,
+            // An empty slice's pointer is dangling, not null: the kernel refuses a non-null
+            // `set_tid` with a zero size (EINVAL).
+            set_tid: if req.set_tid.is_empty() {
+                0
+            } else {
+                req.set_tid.as_ptr() as u64
+            },
             set_tid_size: req.set_tid.len() as u64,
             cgroup: req.cgroup.map_or(0, |fd| fd as u64),
         };
