@@ -228,7 +228,7 @@ impl Command {
     /// Sets an environment variable of the child.
     pub fn env(&mut self, key: impl Arg, value: impl Arg) -> &mut Command {
         let key = key.arg_bytes();
-        if key.is_empty() || key.contains(&b'=') {
+        if key.is_empty() || key.contains(&b'=') || key.contains(&0) {
             self.error.get_or_insert(Errno::EINVAL);
         }
         let value = c_string(value.arg_bytes(), &mut self.error);

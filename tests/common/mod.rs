@@ -204,3 +204,153 @@ pub fn process_cpu_time_ns() -> u64 {
     unsafe { sc::syscall!(CLOCK_GETTIME, 2usize, ts.as_mut_ptr()) };
     ts[0] as u64 * 1_000_000_000 + ts[1] as u64
 }
+
+// ---- Spawning: serialized tests, exact fd sets, no children left, captured output. ----
+//
+// The spawn tests compare process-wide state (the fd table, the set of children), so the tests
+// of one spawn_* binary that spawn take `serial()` for their whole body.
+
+use std::sync::{Mutex, MutexGuard};
+
+use vspawn::fd::RawFd;
+use vspawn::spawn::{Attributes, CStrArray, FileAction, Program, Spawn};
+
+/// Serializes the tests of this binary that spawn or change process-wide state. A failed test
+/// poisons nothing: the next one takes the lock anyway.
+pub fn serial() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The numbers of this process's open fds, exactly: `/proc/self/fd` read with raw `getdents64`
+/// on an fd whose number we know, which is left out.
+pub fn open_fds() -> Vec<RawFd> {
+    use vspawn::fd::{self, oflags::O_DIRECTORY};
+    let dir =
+        fd::openat(fd::AT_FDCWD, c"/proc/self/fd", O_DIRECTORY, 0).expect("open /proc/self/fd");
+    let mut fds = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = fd::getdents64(dir.as_raw_fd(), &mut buf).expect("getdents64 /proc/self/fd");
+        if n == 0 {
+            break;
+        }
+        let mut at = 0;
+        while at < n {
+            let reclen = usize::from(u16::from_ne_bytes([buf[at + 16], buf[at + 17]]));
+            let name = &buf[at + 19..at + reclen];
+            let name = name.split(|&b| b == 0).next().unwrap_or(&[]);
+            let fd = std::str::from_utf8(name).ok().and_then(|s| s.parse().ok());
+            if let Some(fd) = fd.filter(|&fd| fd != dir.as_raw_fd()) {
+                fds.push(fd);
+            }
+            at += reclen;
+        }
+    }
+    fds.sort_unstable();
+    fds
+}
+
+/// Asserts that this process has no child at all, not even a zombie: `waitid(P_ALL, WEXITED |
+/// WNOHANG)` answers `ECHILD`.
+pub fn assert_no_children() {
+    use vspawn::wait::{WaitId, waitid, wflags::*};
+    let got = waitid(WaitId::All, WEXITED | WNOHANG, None).map(|info| info.pid());
+    assert_eq!(
+        got,
+        Err(vspawn::Errno::ECHILD),
+        "a child (or zombie) is left"
+    );
+}
+
+/// The environment the spawn tests give their children: just a `PATH` that finds the shell and
+/// the tools on the host (Debian) and in the VM (busybox in /bin).
+pub const CHILD_PATH: &str = "PATH=/bin:/usr/bin";
+
+/// What a child wrote on its stdout, and how it ended.
+#[derive(Debug)]
+pub struct Captured {
+    pub status: ExitStatus,
+    pub stdout: String,
+}
+
+/// Spawns `argv` with the core `Spawn` (`argv[0]` is the program: used as is if it has a `/`,
+/// else searched in [`CHILD_PATH`]), the environment `[CHILD_PATH]`, its stdout on a pipe, then
+/// `actions`, and `attrs`; reads the pipe to its end and waits.
+///
+/// The pipe goes first: `Dup2 { pipe → 1 }` followed by a `Close` of the pipe's own number (so a
+/// leading `Dup2` of `actions` does not join the capture's run); `actions` see fd 1 as the pipe.
+pub fn spawn_capture(
+    argv: &[&str],
+    actions: &[FileAction<'_>],
+    attrs: Attributes<'_>,
+) -> vspawn::Result<Captured> {
+    let (read, write) = vspawn::fd::pipe2(0).expect("pipe2");
+    let mut all = vec![
+        FileAction::Dup2 {
+            src: write.as_raw_fd(),
+            dst: 1,
+        },
+        FileAction::Close(write.as_raw_fd()),
+    ];
+    all.extend_from_slice(actions);
+    let mut child = spawn_with(argv, &[CHILD_PATH], &all, attrs)?;
+    drop(write);
+    let stdout = read_to_end(read.as_raw_fd());
+    let status = child.wait().expect("wait for the spawned child");
+    Ok(Captured {
+        status,
+        stdout: String::from_utf8(stdout).expect("child output is UTF-8"),
+    })
+}
+
+/// Spawns `argv` (as [`spawn_capture`] names the program) with `env`, `actions` and `attrs`
+/// through the core `Spawn`.
+pub fn spawn_with(
+    argv: &[&str],
+    env: &[&str],
+    actions: &[FileAction<'_>],
+    attrs: Attributes<'_>,
+) -> vspawn::Result<vspawn::spawn::Child> {
+    let args: Vec<std::ffi::CString> = argv.iter().map(cstring).collect();
+    let env: Vec<std::ffi::CString> = env.iter().map(cstring).collect();
+    let arg_refs: Vec<&std::ffi::CStr> = args.iter().map(|s| s.as_c_str()).collect();
+    let env_refs: Vec<&std::ffi::CStr> = env.iter().map(|s| s.as_c_str()).collect();
+    let mut arg_slots = vec![std::ptr::null(); args.len() + 1];
+    let mut env_slots = vec![std::ptr::null(); env.len() + 1];
+    let argv = CStrArray::new(&arg_refs, &mut arg_slots)?;
+    let envp = CStrArray::new(&env_refs, &mut env_slots)?;
+    let name = arg_refs[0];
+    let program = if name.to_bytes().contains(&b'/') {
+        Program::Path(name)
+    } else {
+        Program::Search(name)
+    };
+    Spawn::new(program, argv, envp)
+        .actions(actions)
+        .attrs(attrs)
+        .spawn()
+}
+
+/// Reads `fd` to its end (retrying `EINTR`).
+pub fn read_to_end(fd: RawFd) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        match vspawn::fd::read(fd, &mut chunk) {
+            Ok(0) => return out,
+            Ok(n) => out.extend_from_slice(&chunk[..n]),
+            Err(vspawn::Errno::EINTR) => {}
+            Err(e) => panic!("read fd {fd}: {e}"),
+        }
+    }
+}
+
+/// The value of the line `Key:\t...` of `/proc/<pid>/status` text, trimmed.
+pub fn status_field<'a>(status: &'a str, key: &str) -> &'a str {
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(key)?.strip_prefix(':'))
+        .unwrap_or_else(|| panic!("no {key} in status:\n{status}"))
+        .trim()
+}
