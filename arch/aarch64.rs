@@ -127,3 +127,156 @@ use fault_clobber;
 
 /// aarch64 signal handlers return through the vDSO's trampoline: no restorer.
 pub(crate) const SIGACTION_RESTORER: Option<unsafe extern "C" fn()> = None;
+
+// ------------------------------------------------------------------------------------------------
+// Program entry (feature `entry`): `_start` and the C memory functions of a libc-free binary.
+//
+// These are macros, not items, because their symbols must exist only in the final binary that
+// asks for them (through `vspawn::entry!`): a library defining `_start` or `memcpy` would clash
+// with crt1.o and libc in every ordinary binary that links it.
+// ------------------------------------------------------------------------------------------------
+
+/// Defines `_start`, the process entry point, which calls `$rust_start(sp)` with the initial stack
+/// pointer. Expanded by `vspawn::entry!`; not for direct use.
+///
+/// The kernel enters `_start` with `sp` pointing at `argc`, followed by `argv`, `envp` and the
+/// auxiliary vector. `x0` may carry a function for `atexit` (from a dynamic loader); a static
+/// binary has no loader, so it is ignored.
+#[cfg(feature = "entry")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __vspawn_start {
+    ($rust_start:path) => {
+        /// The process entry point (from `vspawn::entry!`).
+        #[unsafe(naked)]
+        #[unsafe(no_mangle)]
+        unsafe extern "C" fn _start() -> ! {
+            ::core::arch::naked_asm!(
+                "mov x29, xzr",    // Zero the frame pointer: this is the outermost frame.
+                "mov x30, xzr",    // Zero the link register: there is nowhere to return to.
+                "mov x0, sp",      // Argument: the initial stack pointer (argc, argv, envp, auxv).
+                "and sp, x0, #-16", // Align the stack (the kernel already does; never trust it).
+                "b {rust_start}",  // rust_start(sp), without linking: it never returns.
+                rust_start = sym $rust_start,
+            )
+        }
+    };
+}
+
+/// Defines `memcpy`, `memmove`, `memset`, `memcmp`, `bcmp` and `strlen`, which compiled Rust code
+/// calls and which a binary without libc must bring itself. Expanded by `vspawn::entry!`; not
+/// for direct use.
+///
+/// They are assembly so that the compiler cannot recognise their loops as a copy and compile them
+/// into a call to themselves. They work a byte at a time: small and plainly correct, meant for
+/// programs like an init, not for bulk copies.
+#[cfg(feature = "entry")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __vspawn_mem_functions {
+    () => {
+        /// C `memcpy` (from `vspawn::entry!`): copies `n` bytes forwards.
+        #[unsafe(naked)]
+        #[unsafe(no_mangle)]
+        unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+            ::core::arch::naked_asm!(
+                "mov x3, x0",      // Destination cursor; x0 stays the return value.
+                "cbz x2, 3f",      // Nothing to copy.
+                "2:",
+                "ldrb w4, [x1], #1", // Load a byte and advance the source.
+                "strb w4, [x3], #1", // Store it and advance the destination.
+                "subs x2, x2, #1", // One byte fewer to go.
+                "b.ne 2b",
+                "3:",
+                "ret",
+            )
+        }
+
+        /// C `memmove` (from `vspawn::entry!`): copies `n` bytes between regions that may overlap.
+        #[unsafe(naked)]
+        #[unsafe(no_mangle)]
+        unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+            ::core::arch::naked_asm!(
+                "sub x4, x0, x1",  // dst - src, as unsigned: huge when dst is below src.
+                "cmp x4, x2",      // If dst - src < n, dst sits inside the source:
+                "b.lo 4f",         // copy downwards.
+                "mov x3, x0",      // Ascending copy, as in memcpy; x0 stays the return value.
+                "cbz x2, 3f",
+                "2:",
+                "ldrb w4, [x1], #1",
+                "strb w4, [x3], #1",
+                "subs x2, x2, #1",
+                "b.ne 2b",
+                "3:",
+                "ret",
+                "4:",              // Descending copy (n > 0 here).
+                "subs x2, x2, #1", // Index of the highest byte not yet copied.
+                "ldrb w4, [x1, x2]",
+                "strb w4, [x0, x2]", // Loads and stores leave the flags of `subs` intact:
+                "b.ne 4b",         // stop once index 0 is copied.
+                "ret",
+            )
+        }
+
+        /// C `memset` (from `vspawn::entry!`): fills `n` bytes with the byte `c`.
+        #[unsafe(naked)]
+        #[unsafe(no_mangle)]
+        unsafe extern "C" fn memset(dst: *mut u8, c: i32, n: usize) -> *mut u8 {
+            ::core::arch::naked_asm!(
+                "mov x3, x0",      // Destination cursor; x0 stays the return value.
+                "cbz x2, 3f",      // Nothing to fill.
+                "2:",
+                "strb w1, [x3], #1", // Store the low byte of c and advance.
+                "subs x2, x2, #1",
+                "b.ne 2b",
+                "3:",
+                "ret",
+            )
+        }
+
+        /// C `memcmp` (from `vspawn::entry!`): compares `n` bytes as unsigned chars.
+        #[unsafe(naked)]
+        #[unsafe(no_mangle)]
+        unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+            ::core::arch::naked_asm!(
+                "mov w5, #0",      // Result when n == 0: equal.
+                "cbz x2, 3f",
+                "2:",
+                "ldrb w3, [x0], #1", // a[i] and b[i], zero-extended: compared as unsigned
+                "ldrb w4, [x1], #1", // chars.
+                "sub w5, w3, w4",  // Their difference is the result if they differ.
+                "cbnz w5, 3f",
+                "subs x2, x2, #1",
+                "b.ne 2b",         // Loop ends with w5 == 0: all n bytes equal.
+                "3:",
+                "mov w0, w5",
+                "ret",
+            )
+        }
+
+        /// C `bcmp` (from `vspawn::entry!`): zero if `n` bytes are equal; `memcmp` answers that.
+        #[unsafe(naked)]
+        #[unsafe(no_mangle)]
+        unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+            ::core::arch::naked_asm!(
+                "b {memcmp}",      // Same arguments, a result with at least the meaning needed.
+                memcmp = sym memcmp,
+            )
+        }
+
+        /// C `strlen` (from `vspawn::entry!`): the length of a NUL-terminated string.
+        #[unsafe(naked)]
+        #[unsafe(no_mangle)]
+        unsafe extern "C" fn strlen(s: *const u8) -> usize {
+            ::core::arch::naked_asm!(
+                "mov x1, x0",      // Cursor.
+                "2:",
+                "ldrb w2, [x1], #1", // Load a byte and advance past it.
+                "cbnz w2, 2b",     // Until the NUL.
+                "sub x0, x1, x0",  // The cursor is one past the NUL:
+                "sub x0, x0, #1",  // length = cursor - start - 1.
+                "ret",
+            )
+        }
+    };
+}

@@ -126,3 +126,174 @@ macro_rules! fault_clobber {
     };
 }
 use fault_clobber;
+
+// ------------------------------------------------------------------------------------------------
+// Program entry (feature `entry`): `_start` and the C memory functions of a libc-free binary.
+//
+// These are macros, not items, because their symbols must exist only in the final binary that
+// asks for them (through `vspawn::entry!`): a library defining `_start` or `memcpy` would clash
+// with crt1.o and libc in every ordinary binary that links it.
+// ------------------------------------------------------------------------------------------------
+
+/// Defines `_start`, the process entry point, which calls `$rust_start(sp)` with the initial stack
+/// pointer. Expanded by `vspawn::entry!`; not for direct use.
+///
+/// The kernel enters `_start` with `sp` pointing at `argc`, followed by `argv`, `envp` and the
+/// auxiliary vector. `a0` may carry a function for `atexit` (from a dynamic loader); a static
+/// binary has no loader, so it is ignored.
+///
+/// The global pointer must be loaded before any other code runs: the linker relaxes accesses to
+/// small data near `__global_pointer$` into `gp`-relative ones. The load itself must not be
+/// relaxed (it would be rewritten relative to `gp`, which is not set yet), hence `norelax`.
+#[cfg(feature = "entry")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __vspawn_start {
+    ($rust_start:path) => {
+        /// The process entry point (from `vspawn::entry!`).
+        #[unsafe(naked)]
+        #[unsafe(no_mangle)]
+        unsafe extern "C" fn _start() -> ! {
+            ::core::arch::naked_asm!(
+                ".option push",
+                ".option norelax", // Keep the next load literal (see above).
+                "la gp, __global_pointer$", // Set up the global pointer for relaxed accesses.
+                ".option pop",
+                "li s0, 0",        // Zero the frame pointer: this is the outermost frame.
+                "li ra, 0",        // Zero the return address: there is nowhere to return to.
+                "mv a0, sp",       // Argument: the initial stack pointer (argc, argv, envp, auxv).
+                "andi sp, sp, -16", // Align the stack (the kernel already does; never trust it).
+                "tail {rust_start}", // rust_start(sp), without linking: it never returns.
+                rust_start = sym $rust_start,
+            )
+        }
+    };
+}
+
+/// Defines `memcpy`, `memmove`, `memset`, `memcmp`, `bcmp` and `strlen`, which compiled Rust code
+/// calls and which a binary without libc must bring itself. Expanded by `vspawn::entry!`; not
+/// for direct use.
+///
+/// They are assembly so that the compiler cannot recognise their loops as a copy and compile them
+/// into a call to themselves. They work a byte at a time (misaligned word accesses may trap and
+/// be emulated on riscv64): small and plainly correct, meant for programs like an init, not for
+/// bulk copies.
+#[cfg(feature = "entry")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __vspawn_mem_functions {
+    () => {
+        /// C `memcpy` (from `vspawn::entry!`): copies `n` bytes forwards.
+        #[unsafe(naked)]
+        #[unsafe(no_mangle)]
+        unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+            ::core::arch::naked_asm!(
+                "mv a3, a0",       // Destination cursor; a0 stays the return value.
+                "beqz a2, 3f",     // Nothing to copy.
+                "2:",
+                "lbu a4, 0(a1)",   // Copy one byte,
+                "sb a4, 0(a3)",
+                "addi a1, a1, 1",  // advance both cursors,
+                "addi a3, a3, 1",
+                "addi a2, a2, -1", // and count it.
+                "bnez a2, 2b",
+                "3:",
+                "ret",
+            )
+        }
+
+        /// C `memmove` (from `vspawn::entry!`): copies `n` bytes between regions that may overlap.
+        #[unsafe(naked)]
+        #[unsafe(no_mangle)]
+        unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+            ::core::arch::naked_asm!(
+                "sub a4, a0, a1",  // dst - src, as unsigned: huge when dst is below src.
+                "bltu a4, a2, 4f", // If dst - src < n, dst sits inside the source: copy downwards.
+                "mv a3, a0",       // Ascending copy, as in memcpy; a0 stays the return value.
+                "beqz a2, 3f",
+                "2:",
+                "lbu a4, 0(a1)",
+                "sb a4, 0(a3)",
+                "addi a1, a1, 1",
+                "addi a3, a3, 1",
+                "addi a2, a2, -1",
+                "bnez a2, 2b",
+                "3:",
+                "ret",
+                "4:",              // Descending copy (n > 0 here).
+                "addi a2, a2, -1", // Index of the highest byte not yet copied.
+                "add a5, a1, a2",
+                "lbu a4, 0(a5)",   // src[i]
+                "add a5, a0, a2",
+                "sb a4, 0(a5)",    // -> dst[i]
+                "bnez a2, 4b",     // Stop once index 0 is copied.
+                "ret",
+            )
+        }
+
+        /// C `memset` (from `vspawn::entry!`): fills `n` bytes with the byte `c`.
+        #[unsafe(naked)]
+        #[unsafe(no_mangle)]
+        unsafe extern "C" fn memset(dst: *mut u8, c: i32, n: usize) -> *mut u8 {
+            ::core::arch::naked_asm!(
+                "mv a3, a0",       // Destination cursor; a0 stays the return value.
+                "beqz a2, 3f",     // Nothing to fill.
+                "2:",
+                "sb a1, 0(a3)",    // Store the low byte of c,
+                "addi a3, a3, 1",  // advance,
+                "addi a2, a2, -1", // and count it.
+                "bnez a2, 2b",
+                "3:",
+                "ret",
+            )
+        }
+
+        /// C `memcmp` (from `vspawn::entry!`): compares `n` bytes as unsigned chars.
+        #[unsafe(naked)]
+        #[unsafe(no_mangle)]
+        unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+            ::core::arch::naked_asm!(
+                "li a5, 0",        // Result when n == 0: equal.
+                "beqz a2, 3f",
+                "2:",
+                "lbu a3, 0(a0)",   // a[i] and b[i], zero-extended: compared as unsigned chars.
+                "lbu a4, 0(a1)",
+                "sub a5, a3, a4",  // Their difference (sign-extended, as the ABI wants an int)
+                "bnez a5, 3f",     // is the result if they differ.
+                "addi a0, a0, 1",
+                "addi a1, a1, 1",
+                "addi a2, a2, -1",
+                "bnez a2, 2b",     // Loop ends with a5 == 0: all n bytes equal.
+                "3:",
+                "mv a0, a5",
+                "ret",
+            )
+        }
+
+        /// C `bcmp` (from `vspawn::entry!`): zero if `n` bytes are equal; `memcmp` answers that.
+        #[unsafe(naked)]
+        #[unsafe(no_mangle)]
+        unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+            ::core::arch::naked_asm!(
+                "tail {memcmp}",   // Same arguments, a result with at least the meaning needed.
+                memcmp = sym memcmp,
+            )
+        }
+
+        /// C `strlen` (from `vspawn::entry!`): the length of a NUL-terminated string.
+        #[unsafe(naked)]
+        #[unsafe(no_mangle)]
+        unsafe extern "C" fn strlen(s: *const u8) -> usize {
+            ::core::arch::naked_asm!(
+                "mv a1, a0",       // Cursor.
+                "2:",
+                "lbu a2, 0(a1)",   // Load a byte
+                "addi a1, a1, 1",  // and advance past it,
+                "bnez a2, 2b",     // until the NUL.
+                "sub a0, a1, a0",  // The cursor is one past the NUL:
+                "addi a0, a0, -1", // length = cursor - start - 1.
+                "ret",
+            )
+        }
+    };
+}

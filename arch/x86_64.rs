@@ -152,3 +152,152 @@ pub(crate) unsafe extern "C" fn sigreturn_restorer() {
 
 /// The address to put in `sa_restorer`, with `SA_RESTORER` in the flags.
 pub(crate) const SIGACTION_RESTORER: Option<unsafe extern "C" fn()> = Some(sigreturn_restorer);
+
+// ------------------------------------------------------------------------------------------------
+// Program entry (feature `entry`): `_start` and the C memory functions of a libc-free binary.
+//
+// These are macros, not items, because their symbols must exist only in the final binary that
+// asks for them (through `vspawn::entry!`): a library defining `_start` or `memcpy` would clash
+// with crt1.o and libc in every ordinary binary that links it.
+// ------------------------------------------------------------------------------------------------
+
+/// Defines `_start`, the process entry point, which calls `$rust_start(sp)` with the initial stack
+/// pointer. Expanded by `vspawn::entry!`; not for direct use.
+///
+/// The kernel enters `_start` with `rsp` pointing at `argc`, followed by `argv`, `envp` and the
+/// auxiliary vector. The psABI lets `rdx` carry a function for `atexit` (from a dynamic loader); a
+/// static binary has no loader, so it is ignored.
+#[cfg(feature = "entry")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __vspawn_start {
+    ($rust_start:path) => {
+        /// The process entry point (from `vspawn::entry!`).
+        #[unsafe(naked)]
+        #[unsafe(no_mangle)]
+        unsafe extern "C" fn _start() -> ! {
+            ::core::arch::naked_asm!(
+                "xor ebp, ebp",    // Zero the frame pointer: this is the outermost frame.
+                "mov rdi, rsp",    // Argument: the initial stack pointer (argc, argv, envp, auxv).
+                "and rsp, -16",    // Align the stack (the kernel already does; never trust it).
+                "push rbp",        // A zero return address, so stack walks stop here; rsp + 8
+                                   // is now aligned, as at any function entry.
+                "jmp {rust_start}", // rust_start(sp): never returns.
+                rust_start = sym $rust_start,
+            )
+        }
+    };
+}
+
+/// Defines `memcpy`, `memmove`, `memset`, `memcmp`, `bcmp` and `strlen`, which compiled Rust code
+/// calls and which a binary without libc must bring itself. Expanded by `vspawn::entry!`; not
+/// for direct use.
+///
+/// They are assembly so that the compiler cannot recognise their loops as a copy and compile them
+/// into a call to themselves. The copies use `rep movsb` / `rep stosb`, which processors with
+/// "enhanced rep movsb" (every x86_64 since 2013) run at near-memcpy speed. The direction flag is
+/// clear on entry and on return, as the ABI requires.
+#[cfg(feature = "entry")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __vspawn_mem_functions {
+    () => {
+        /// C `memcpy` (from `vspawn::entry!`): copies `n` bytes forwards.
+        #[unsafe(naked)]
+        #[unsafe(no_mangle)]
+        unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+            ::core::arch::naked_asm!(
+                "mov rax, rdi",    // Return the destination.
+                "mov rcx, rdx",    // Byte count for `rep`.
+                "rep movsb",       // Copy rcx bytes from [rsi] to [rdi], ascending.
+                "ret",
+            )
+        }
+
+        /// C `memmove` (from `vspawn::entry!`): copies `n` bytes between regions that may overlap.
+        #[unsafe(naked)]
+        #[unsafe(no_mangle)]
+        unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+            ::core::arch::naked_asm!(
+                "mov rax, rdi",    // Return the destination.
+                "mov rcx, rdx",    // Byte count for `rep`.
+                "mov r8, rdi",
+                "sub r8, rsi",     // dst - src, as unsigned: huge when dst is below src.
+                "cmp r8, rdx",     // If dst - src >= n, copying upwards never overwrites a source
+                "jae 2f",          // byte before it is read.
+                "lea rsi, [rsi + rdx - 1]", // Otherwise dst sits inside the source: copy
+                "lea rdi, [rdi + rdx - 1]", // downwards from the last byte (n > 0 here).
+                "std",             // Direction flag set: `rep movsb` descends.
+                "rep movsb",
+                "cld",             // The ABI requires the direction flag clear again.
+                "ret",
+                "2:",
+                "rep movsb",       // Ascending copy.
+                "ret",
+            )
+        }
+
+        /// C `memset` (from `vspawn::entry!`): fills `n` bytes with the byte `c`.
+        #[unsafe(naked)]
+        #[unsafe(no_mangle)]
+        unsafe extern "C" fn memset(dst: *mut u8, c: i32, n: usize) -> *mut u8 {
+            ::core::arch::naked_asm!(
+                "mov r8, rdi",     // Keep the destination: rax is needed for the byte.
+                "mov eax, esi",    // The fill byte, in al.
+                "mov rcx, rdx",    // Byte count for `rep`.
+                "rep stosb",       // Store al into rcx bytes at [rdi], ascending.
+                "mov rax, r8",     // Return the destination.
+                "ret",
+            )
+        }
+
+        /// C `memcmp` (from `vspawn::entry!`): compares `n` bytes as unsigned chars.
+        #[unsafe(naked)]
+        #[unsafe(no_mangle)]
+        unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+            ::core::arch::naked_asm!(
+                "xor eax, eax",    // Result when n == 0: equal.
+                "xor ecx, ecx",    // Index.
+                "test rdx, rdx",
+                "jz 3f",
+                "2:",
+                "movzx eax, byte ptr [rdi + rcx]", // a[i] and b[i], zero-extended:
+                "movzx r8d, byte ptr [rsi + rcx]", // compared as unsigned chars.
+                "sub eax, r8d",    // Their difference is the result if they differ.
+                "jnz 3f",
+                "inc rcx",
+                "cmp rcx, rdx",
+                "jne 2b",          // Loop ends with eax == 0: all n bytes equal.
+                "3:",
+                "ret",
+            )
+        }
+
+        /// C `bcmp` (from `vspawn::entry!`): zero if `n` bytes are equal; `memcmp` answers that.
+        #[unsafe(naked)]
+        #[unsafe(no_mangle)]
+        unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+            ::core::arch::naked_asm!(
+                "jmp {memcmp}",    // Same arguments, a result with at least the meaning needed.
+                memcmp = sym memcmp,
+            )
+        }
+
+        /// C `strlen` (from `vspawn::entry!`): the length of a NUL-terminated string.
+        #[unsafe(naked)]
+        #[unsafe(no_mangle)]
+        unsafe extern "C" fn strlen(s: *const u8) -> usize {
+            ::core::arch::naked_asm!(
+                "mov rax, rdi",    // Cursor.
+                "2:",
+                "cmp byte ptr [rax], 0",
+                "je 3f",           // Stop at the NUL.
+                "inc rax",
+                "jmp 2b",
+                "3:",
+                "sub rax, rdi",    // Length = NUL's address - start.
+                "ret",
+            )
+        }
+    };
+}

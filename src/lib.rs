@@ -24,9 +24,9 @@
 //! - `std`: `std::error::Error` for [`Errno`], `From<Errno> for std::io::Error`, and
 //!   conversions between [`fd::OwnedFd`] and `std::os::fd::OwnedFd`.
 //! - `alloc`: conveniences that need a heap.
-//! - `entry` (default): [`entry!`], [`panic_handler!`] and the [`entry`] module, the program entry
-//!   for `#![no_std]` binaries without libc (`vinit` is one). Inert for everything else: it only
-//!   defines symbols in a binary that invokes `entry!`.
+//! - `entry` (default): [`entry!`], [`panic_handler!`] and the [`entry`](mod@entry) module, the
+//!   program entry for `#![no_std]` binaries without libc (`vinit` is one). Inert for everything
+//!   else: it only defines symbols in a binary that invokes `entry!`.
 //!
 //! ## Supported targets
 //!

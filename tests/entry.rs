@@ -1,0 +1,318 @@
+//! The libc-free program entry (`vspawn::entry!`): the examples `nolibc_hello` and
+//! `nolibc_memcheck`, built without std (static, no libc, our `_start` and memory functions) and,
+//! for the fallback, with the `std` feature (a C `main` under glibc), then run and checked for
+//! their exact output and status.
+//!
+//! The test builds the examples itself, with a nested `cargo build` into its own target
+//! directory: the outer build may have the `std` feature on (which makes the examples ordinary
+//! libc programs) or may not have built examples at all (`cargo test --test entry`). Where cargo
+//! is not available (the test VM) the tests skip visibly. Under qemu-user the examples are for
+//! the emulated architecture, so they are run through `qemu-<arch>` too: exec'ing them directly
+//! from the emulated test would fail with ENOEXEC.
+
+#[macro_use]
+mod common;
+
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+/// How the examples are built.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Mode {
+    /// `--no-default-features --features entry`: the libc-free binaries.
+    NoLibc,
+    /// `--no-default-features --features entry,std`: std linked, `entry!` defines a C `main`.
+    Std,
+}
+
+impl Mode {
+    fn features(self) -> &'static str {
+        match self {
+            Mode::NoLibc => "entry",
+            Mode::Std => "entry,std",
+        }
+    }
+
+    fn dir_name(self) -> &'static str {
+        match self {
+            Mode::NoLibc => "nolibc",
+            Mode::Std => "std",
+        }
+    }
+}
+
+/// This test's target triple (the examples are built for the same one).
+fn triple() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "x86_64-unknown-linux-gnu",
+        "aarch64" => "aarch64-unknown-linux-gnu",
+        "riscv64" => "riscv64gc-unknown-linux-gnu",
+        other => panic!("unsupported architecture {other}"),
+    }
+}
+
+/// The examples built in `mode`: `Ok(dir holding them)`, or `Err(reason to skip)`. Built once per
+/// test binary and mode.
+fn examples(mode: Mode) -> Result<&'static Path, &'static str> {
+    static NOLIBC: OnceLock<Result<PathBuf, &'static str>> = OnceLock::new();
+    static STD: OnceLock<Result<PathBuf, &'static str>> = OnceLock::new();
+    let cell = match mode {
+        Mode::NoLibc => &NOLIBC,
+        Mode::Std => &STD,
+    };
+    cell.get_or_init(|| build_examples(mode))
+        .as_ref()
+        .map(PathBuf::as_path)
+        .map_err(|e| *e)
+}
+
+fn build_examples(mode: Mode) -> Result<PathBuf, &'static str> {
+    // Our own target directory next to the outer build's output (…/<profile>/deps/entry-HASH).
+    let exe = std::env::current_exe().expect("current_exe");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test binary in <profile>/deps");
+    let target_dir = profile_dir.join("entry-test").join(mode.dir_name());
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(&cargo);
+    command
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "build",
+            "--offline",
+            "--no-default-features",
+            "--features",
+            mode.features(),
+        ])
+        .args(["--example", "nolibc_hello", "--example", "nolibc_memcheck"])
+        .args(["--target", triple()])
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .env_remove("CARGO_TARGET_DIR")
+        .stdin(Stdio::null());
+    let output = match command.output() {
+        Ok(output) => output,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(
+                "cargo is not available here to build the examples (checked natively \
+                        and under qemu-user)",
+            );
+        }
+        Err(e) => panic!("running {cargo:?}: {e}"),
+    };
+    assert!(
+        output.status.success(),
+        "building the examples ({mode:?}) failed: {}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(target_dir.join(triple()).join("debug").join("examples"))
+}
+
+/// Runs `program` with `args` and exactly the environment `env`: directly on a real kernel, through
+/// `qemu-<arch>` under qemu-user.
+fn run(program: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = match common::emulator() {
+        None => Command::new(program),
+        Some(_) => {
+            let arch = std::env::consts::ARCH;
+            let mut qemu = Command::new(format!("qemu-{arch}"));
+            // The sysroot matters only for the dynamically linked std build.
+            qemu.arg("-L")
+                .arg(format!("/usr/{arch}-linux-gnu"))
+                .arg(program);
+            qemu
+        }
+    };
+    command
+        .args(args)
+        .env_clear()
+        .envs(env.iter().copied())
+        .stdin(Stdio::null());
+    command
+        .output()
+        .unwrap_or_else(|e| panic!("running {}: {e}", program.display()))
+}
+
+/// The page size as this process sees it (the examples see the same one: same kernel, or the
+/// same emulator).
+fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(size).expect("page size")
+}
+
+/// What the ELF headers of a binary say about how it is linked.
+#[derive(Debug, PartialEq, Eq)]
+struct Linking {
+    /// `e_machine`.
+    machine: u16,
+    /// `e_type` is `ET_EXEC` (not position-independent).
+    fixed_address: bool,
+    /// A `PT_INTERP` header: needs a dynamic loader.
+    interpreter: bool,
+    /// A `PT_DYNAMIC` header: has dynamic linking information.
+    dynamic: bool,
+}
+
+fn linking(path: &Path) -> Linking {
+    const ET_EXEC: u16 = 2;
+    const PT_DYNAMIC: u32 = 2;
+    const PT_INTERP: u32 = 3;
+    let elf = std::fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    assert_eq!(&elf[..4], b"\x7fELF", "{} is not ELF", path.display());
+    assert_eq!(elf[4], 2, "not a 64-bit ELF");
+    let u16_at = |at: usize| u16::from_le_bytes(elf[at..at + 2].try_into().unwrap());
+    let u32_at = |at: usize| u32::from_le_bytes(elf[at..at + 4].try_into().unwrap());
+    let u64_at = |at: usize| u64::from_le_bytes(elf[at..at + 8].try_into().unwrap());
+    let phoff = u64_at(0x20) as usize;
+    let phentsize = u16_at(0x36) as usize;
+    let phnum = u16_at(0x38) as usize;
+    let types: Vec<u32> = (0..phnum).map(|i| u32_at(phoff + i * phentsize)).collect();
+    Linking {
+        machine: u16_at(0x12),
+        fixed_address: u16_at(0x10) == ET_EXEC,
+        interpreter: types.contains(&PT_INTERP),
+        dynamic: types.contains(&PT_DYNAMIC),
+    }
+}
+
+/// `e_machine` of this architecture.
+fn this_machine() -> u16 {
+    match std::env::consts::ARCH {
+        "x86_64" => 62,
+        "aarch64" => 183,
+        "riscv64" => 243,
+        other => panic!("unsupported architecture {other}"),
+    }
+}
+
+/// The examples' directory in `mode`, or a visible skip.
+macro_rules! examples_or_skip {
+    ($mode:expr) => {
+        match examples($mode) {
+            Ok(dir) => dir,
+            Err(reason) => skip!("{reason}"),
+        }
+    };
+}
+
+fn text(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).expect("UTF-8 output")
+}
+
+/// `nolibc_hello`'s expected standard output for `args` and `NOLIBC_HELLO`.
+fn hello_output(program: &Path, args: &[&str], hello: Option<&str>) -> String {
+    let mut expected = format!("argv[0] = {:?}\n", program.to_str().unwrap());
+    for (i, arg) in args.iter().enumerate() {
+        expected += &format!("argv[{}] = {arg:?}\n", i + 1);
+    }
+    match hello {
+        Some(value) => expected += &format!("NOLIBC_HELLO = {value:?}\n"),
+        None => expected += "NOLIBC_HELLO is not set\n",
+    }
+    expected + &format!("page size = {}\n", page_size())
+}
+
+#[test]
+fn nolibc_example_is_static_with_no_loader_and_not_pie() {
+    let dir = examples_or_skip!(Mode::NoLibc);
+    for name in ["nolibc_hello", "nolibc_memcheck"] {
+        let expected = Linking {
+            machine: this_machine(),
+            fixed_address: true,
+            interpreter: false,
+            dynamic: false,
+        };
+        assert_eq!(linking(&dir.join(name)), expected, "{name}");
+    }
+}
+
+#[test]
+fn nolibc_hello_prints_argv_and_env_and_exits_with_its_argument_count() {
+    let dir = examples_or_skip!(Mode::NoLibc);
+    let program = dir.join("nolibc_hello");
+    let args = ["one", "two words", "", "x=y"];
+    let output = run(
+        &program,
+        &args,
+        &[("NOLIBC_HELLO", "hello, world"), ("OTHER", "1")],
+    );
+    assert_eq!(
+        text(&output.stdout),
+        hello_output(&program, &args, Some("hello, world"))
+    );
+    assert_eq!(text(&output.stderr), "");
+    assert_eq!(output.status.code(), Some(4));
+}
+
+#[test]
+fn nolibc_hello_without_arguments_or_variable_exits_zero() {
+    let dir = examples_or_skip!(Mode::NoLibc);
+    let program = dir.join("nolibc_hello");
+    // A variable whose name only starts like the wanted one must not match.
+    let output = run(
+        &program,
+        &[],
+        &[("NOLIBC_HELLOX", "no"), ("NOLIBC_HELL", "no")],
+    );
+    assert_eq!(text(&output.stdout), hello_output(&program, &[], None));
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn nolibc_panic_prints_the_message_and_exits_101() {
+    let dir = examples_or_skip!(Mode::NoLibc);
+    let program = dir.join("nolibc_hello");
+    let output = run(&program, &["--panic"], &[]);
+    assert_eq!(
+        text(&output.stdout),
+        hello_output(&program, &["--panic"], None)
+    );
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.starts_with("panicked at examples/nolibc_hello.rs:")
+            && stderr.ends_with(":\nasked to panic, with 1 arguments\n")
+            && stderr.lines().count() == 2,
+        "unexpected panic report: {stderr:?}"
+    );
+    assert_eq!(output.status.code(), Some(101));
+}
+
+#[test]
+fn nolibc_memory_functions_match_byte_references() {
+    let dir = examples_or_skip!(Mode::NoLibc);
+    let output = run(&dir.join("nolibc_memcheck"), &[], &[]);
+    assert_eq!(text(&output.stdout), "memcheck: 52824 checks passed\n");
+    assert_eq!(text(&output.stderr), "");
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn with_std_the_entry_becomes_a_c_main_under_libc() {
+    let dir = examples_or_skip!(Mode::Std);
+    let program = dir.join("nolibc_hello");
+    let linked = linking(&program);
+    assert!(
+        linked.interpreter && linked.dynamic,
+        "expected a dynamically linked binary: {linked:?}"
+    );
+    let args = ["one", "two words"];
+    let output = run(&program, &args, &[("NOLIBC_HELLO", "std")]);
+    assert_eq!(
+        text(&output.stdout),
+        hello_output(&program, &args, Some("std"))
+    );
+    assert_eq!(output.status.code(), Some(2));
+    // std's own panic handler, with panic = "abort": the report, then SIGABRT.
+    let output = run(&program, &["--panic"], &[("RUST_BACKTRACE", "0")]);
+    assert!(
+        text(&output.stderr).contains("asked to panic, with 1 arguments"),
+        "unexpected panic report: {:?}",
+        text(&output.stderr)
+    );
+    assert_eq!(output.status.signal(), Some(libc::SIGABRT));
+}
