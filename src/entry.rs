@@ -43,8 +43,9 @@
 //! # Building and linking
 //!
 //! The binary must be linked statically, without the C start files and without libc:
-//! `-nostartfiles -nostdlib -static -no-pie` (as `cargo::rustc-link-arg-bin=NAME=...` lines in a
-//! build script, or `-C link-arg=...`). It needs `panic = "abort"` in the profiles that build it,
+//! `-nostdlib -static -no-pie`, plus `-Wl,-z,norelro` to save the page padding of a RELRO
+//! segment that nothing would apply (as `cargo::rustc-link-arg-bin=NAME=...` lines in a build
+//! script, or `-C link-arg=...`). It needs `panic = "abort"` in the profiles that build it,
 //! since a `no_std` binary cannot unwind. This package's own libc-free binaries (`vinit`,
 //! `examples/nolibc_hello.rs`) are set up this way in its `build.rs` and `Cargo.toml`.
 //!

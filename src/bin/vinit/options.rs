@@ -1,0 +1,278 @@
+//! vinit's command line and environment, parsed the way tini parses its own: POSIX `getopt` with
+//! parsing stopping at the first operand (`+` mode), so that everything from `PROGRAM` on belongs
+//! to the program.
+//!
+//! Short options may be grouped (`-sg`, `-vvv`) and take their value attached or as the next
+//! argument (`-e2`, `-e 2`); `--` ends the options; `--version` and `--help` are the only long
+//! options. The parser works on bytes and allocates nothing; `tests/vinit.rs` includes this file
+//! to test it on every target.
+
+use core::fmt;
+
+use vspawn::signal::Signal;
+
+/// The one-line synopsis, for usage errors.
+pub const SYNOPSIS: &str = "usage: vinit [-s] [-g] [-p SIGNAL] [-e CODE]... [-w] [-v]... \
+                            [-t SECONDS] [--version] [-h] [--] PROGRAM [ARG]...";
+
+/// The full help, for `-h`.
+pub const HELP: &str = "\
+usage: vinit [-s] [-g] [-p SIGNAL] [-e CODE]... [-w] [-v]... [-t SECONDS] [--] PROGRAM [ARG]...
+       vinit --version | -h
+
+Runs PROGRAM as the child of a minimal init: forwards signals to it, reaps every zombie, and
+exits with PROGRAM's exit status (128 + N if a signal N killed it).
+
+Options:
+  -s          register as a child subreaper (when not running as PID 1)
+  -g          forward signals to PROGRAM's whole process group, not only to PROGRAM
+  -p SIGNAL   have SIGNAL sent to vinit when its parent dies (SIGKILL, KILL or 9)
+  -e CODE     report PROGRAM's exit code CODE (0-255) as 0; may be repeated
+  -w          warn whenever a process other than PROGRAM is reaped
+  -v          more messages; repeat for more (-vv, -vvv)
+  -t SECONDS  when PROGRAM has exited, wait this long for the remaining processes before
+              killing them
+  --version   print vinit's version and exit
+  -h, --help  print this help and exit
+  --          end of options: the next argument is PROGRAM
+
+Environment:
+  VINIT_SUBREAPER            set (to anything): as -s
+  VINIT_KILL_PROCESS_GROUP   set (to anything): as -g
+  VINIT_VERBOSITY=N          the starting verbosity (default 1); each -v adds one
+";
+
+/// The default verbosity: errors and warnings.
+pub const DEFAULT_VERBOSITY: u32 = 1;
+
+/// What vinit was asked to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Parsed {
+    /// Print the help and exit 0.
+    Help,
+    /// Print the version and exit 0.
+    Version,
+    /// Run the program at index `program` of `argv`, with the arguments after it.
+    Run {
+        /// The settings from the options and the environment.
+        options: Options,
+        /// Index of `PROGRAM` in `argv` (at least 1).
+        program: usize,
+    },
+}
+
+/// vinit's settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// `-s`, `VINIT_SUBREAPER`: become a child subreaper.
+    pub subreaper: bool,
+    /// `-g`, `VINIT_KILL_PROCESS_GROUP`: signal the child's process group.
+    pub kill_process_group: bool,
+    /// `-p SIGNAL`: the parent-death signal to request.
+    pub parent_death_signal: Option<Signal>,
+    /// `-e CODE`: exit codes reported as 0.
+    pub remap_exit: ExitCodes,
+    /// `-w`: warn when reaping a process other than the child.
+    pub warn_on_reap: bool,
+    /// `VINIT_VERBOSITY`, then one more per `-v`.
+    pub verbosity: u32,
+    /// `-t SECONDS`: how long to wait for the remaining processes once the child exited.
+    pub grace_seconds: Option<u32>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            subreaper: false,
+            kill_process_group: false,
+            parent_death_signal: None,
+            remap_exit: ExitCodes::EMPTY,
+            warn_on_reap: false,
+            verbosity: DEFAULT_VERBOSITY,
+            grace_seconds: None,
+        }
+    }
+}
+
+/// A set of exit codes `0..=255`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExitCodes([u64; 4]);
+
+impl ExitCodes {
+    /// No code.
+    pub const EMPTY: ExitCodes = ExitCodes([0; 4]);
+
+    /// Adds `code`.
+    pub fn insert(&mut self, code: u8) {
+        self.0[usize::from(code / 64)] |= 1 << (code % 64);
+    }
+
+    /// Whether `code` is in the set.
+    #[allow(dead_code, reason = "read by the supervision loop, still to come")]
+    pub fn contains(&self, code: u8) -> bool {
+        self.0[usize::from(code / 64)] & (1 << (code % 64)) != 0
+    }
+}
+
+/// A command line vinit cannot run: the message for standard error (exit status 1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UsageError<'a> {
+    /// No `PROGRAM` after the options.
+    MissingProgram,
+    /// A short option vinit does not have: the byte after `-` or in a group (`x` of `-sx`).
+    UnknownOption(&'a [u8]),
+    /// A long option vinit does not have: the whole argument (`--verbose`).
+    UnknownLongOption(&'a [u8]),
+    /// An option that takes a value came last.
+    MissingValue(u8),
+    /// `-p` with something that names no signal.
+    BadSignal(&'a [u8]),
+    /// `-e` with something that is not `0..=255`.
+    BadExitCode(&'a [u8]),
+    /// `-t` with something that is not a number of seconds.
+    BadSeconds(&'a [u8]),
+    /// `VINIT_VERBOSITY` is not a number.
+    BadVerbosity(&'a [u8]),
+}
+
+impl fmt::Display for UsageError<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            UsageError::MissingProgram => f.write_str("no PROGRAM to run"),
+            UsageError::UnknownOption(option) => write!(f, "unknown option '-{}'", Lossy(option)),
+            UsageError::UnknownLongOption(option) => {
+                write!(f, "unknown option '{}'", Lossy(option))
+            }
+            UsageError::MissingValue(option) => {
+                write!(f, "option '-{}' needs a value", char::from(option))
+            }
+            UsageError::BadSignal(value) => write!(f, "'{}' is not a signal", Lossy(value)),
+            UsageError::BadExitCode(value) => {
+                write!(f, "'{}' is not an exit code (0-255)", Lossy(value))
+            }
+            UsageError::BadSeconds(value) => {
+                write!(f, "'{}' is not a number of seconds", Lossy(value))
+            }
+            UsageError::BadVerbosity(value) => {
+                write!(f, "VINIT_VERBOSITY='{}' is not a number", Lossy(value))
+            }
+        }
+    }
+}
+
+/// Shows bytes as text, with invalid UTF-8 as U+FFFD.
+struct Lossy<'a>(&'a [u8]);
+
+impl fmt::Display for Lossy<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for chunk in self.0.utf8_chunks() {
+            f.write_str(chunk.valid())?;
+            if !chunk.invalid().is_empty() {
+                f.write_str("\u{FFFD}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Parses `argv` (`argv[0]` first, which is skipped) and the environment, read through `getenv`.
+///
+/// `-h`/`--help` and `--version` act as soon as they are reached, like tini's `getopt` loop: an
+/// invalid option before them is still an error, anything after them is not looked at.
+pub fn parse<'a>(
+    argv: impl IntoIterator<Item = &'a [u8]>,
+    getenv: impl Fn(&str) -> Option<&'a [u8]>,
+) -> Result<Parsed, UsageError<'a>> {
+    let mut options = Options::default();
+    if getenv("VINIT_SUBREAPER").is_some() {
+        options.subreaper = true;
+    }
+    if getenv("VINIT_KILL_PROCESS_GROUP").is_some() {
+        options.kill_process_group = true;
+    }
+    if let Some(value) = getenv("VINIT_VERBOSITY") {
+        options.verbosity = decimal(value).ok_or(UsageError::BadVerbosity(value))?;
+    }
+
+    let mut args = argv.into_iter().enumerate().skip(1);
+    while let Some((index, arg)) = args.next() {
+        match arg {
+            b"--" => {
+                return match args.next() {
+                    Some((program, _)) => Ok(Parsed::Run { options, program }),
+                    None => Err(UsageError::MissingProgram),
+                };
+            }
+            b"--version" => return Ok(Parsed::Version),
+            b"--help" => return Ok(Parsed::Help),
+            [b'-', b'-', ..] => return Err(UsageError::UnknownLongOption(arg)),
+            // A lone `-` is an operand, as for getopt: the program's name.
+            [b'-', cluster @ ..] if !cluster.is_empty() => {
+                let mut rest = cluster;
+                while let Some((&option, after)) = rest.split_first() {
+                    rest = after;
+                    match option {
+                        b'h' => return Ok(Parsed::Help),
+                        b's' => options.subreaper = true,
+                        b'g' => options.kill_process_group = true,
+                        b'w' => options.warn_on_reap = true,
+                        b'v' => options.verbosity = options.verbosity.saturating_add(1),
+                        b'p' | b'e' | b't' => {
+                            // The value: the rest of this argument, or the next one.
+                            let value = if rest.is_empty() {
+                                args.next().ok_or(UsageError::MissingValue(option))?.1
+                            } else {
+                                core::mem::take(&mut rest)
+                            };
+                            set_valued(&mut options, option, value)?;
+                        }
+                        _ => {
+                            let at = arg.len() - rest.len() - 1;
+                            return Err(UsageError::UnknownOption(&arg[at..=at]));
+                        }
+                    }
+                }
+            }
+            _ => {
+                return Ok(Parsed::Run {
+                    options,
+                    program: index,
+                });
+            }
+        }
+    }
+    Err(UsageError::MissingProgram)
+}
+
+/// Applies `-p`, `-e` or `-t` with its value.
+fn set_valued<'a>(
+    options: &mut Options,
+    option: u8,
+    value: &'a [u8],
+) -> Result<(), UsageError<'a>> {
+    match option {
+        b'p' => {
+            let signal = core::str::from_utf8(value).ok().and_then(Signal::parse);
+            options.parent_death_signal = Some(signal.ok_or(UsageError::BadSignal(value))?);
+        }
+        b'e' => {
+            let code = decimal(value).and_then(|n| u8::try_from(n).ok());
+            options
+                .remap_exit
+                .insert(code.ok_or(UsageError::BadExitCode(value))?);
+        }
+        _ => options.grace_seconds = Some(decimal(value).ok_or(UsageError::BadSeconds(value))?),
+    }
+    Ok(())
+}
+
+/// A non-empty run of ASCII digits that fits in a `u32`.
+fn decimal(bytes: &[u8]) -> Option<u32> {
+    if bytes.is_empty() {
+        return None;
+    }
+    bytes.iter().try_fold(0u32, |n, &b| {
+        let digit = char::from(b).to_digit(10)?;
+        n.checked_mul(10)?.checked_add(digit)
+    })
+}
