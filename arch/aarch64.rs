@@ -95,11 +95,12 @@ pub(crate) unsafe fn clone3(args: *mut CloneArgs, size: usize, f: ChildFn, arg: 
 macro_rules! child_tail {
     () => {
         concat!(
+            "mov x0, {arg}\n", // f's only argument (x0, the child's 0 from clone, is free).
+            "mov x16, {f}\n",  // Move f out of the way: it may live in x30, zeroed next.
             "mov x29, xzr\n",  // Zero the frame pointer: the child's call chain ends here.
             "mov x30, xzr\n",  // And the link register: there is nowhere to return to.
             fault_clobber!(),  // (Test builds only: deliberately damage the parent.)
-            "mov x0, {arg}\n", // f's only argument.
-            "blr {f}\n",       // f(arg); sp is already 16-byte aligned (always is).
+            "blr x16\n",       // f(arg); sp is already 16-byte aligned (always is).
             "mov x8, #93\n",   // SYS_exit: end this task only, never the thread group.
             "svc #0\n",        // Exit status = f's result, already in w0.
             "udf #0\n",        // exit does not return.

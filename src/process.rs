@@ -233,3 +233,40 @@ pub fn umask(mask: u32) -> u32 {
     // SAFETY: no pointers; cannot fail.
     unsafe { sc::syscall!(UMASK, mask) as u32 }
 }
+
+/// A `struct timespec`: seconds and nanoseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(C)]
+pub struct Timespec {
+    /// Seconds.
+    pub sec: i64,
+    /// Nanoseconds, `0..1_000_000_000`.
+    pub nsec: i64,
+}
+
+impl Timespec {
+    /// The time in nanoseconds (saturating).
+    pub const fn as_nanos(self) -> u64 {
+        (self.sec as u64)
+            .saturating_mul(1_000_000_000)
+            .saturating_add(self.nsec as u64)
+    }
+}
+
+/// Clocks for [`clock_gettime`].
+pub mod clock {
+    /// Wall-clock time.
+    pub const CLOCK_REALTIME: i32 = 0;
+    /// Time since an unspecified start, never jumping; excludes suspend.
+    pub const CLOCK_MONOTONIC: i32 = 1;
+    /// Like `CLOCK_MONOTONIC`, including time suspended.
+    pub const CLOCK_BOOTTIME: i32 = 7;
+}
+
+/// Reads a clock (the system call; no vDSO without libc).
+pub fn clock_gettime(clock: i32) -> Result<Timespec> {
+    let mut ts = Timespec::default();
+    // SAFETY: the kernel writes one timespec into `ts`.
+    Errno::result(unsafe { sc::syscall!(CLOCK_GETTIME, clock, &mut ts as *mut Timespec) })?;
+    Ok(ts)
+}
