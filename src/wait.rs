@@ -218,9 +218,13 @@ impl fmt::Debug for ExitStatus {
 /// Like std's: `exit status: 1`, `signal: 9 (SIGKILL)`, `signal: 6 (SIGABRT) (core dumped)`.
 impl fmt::Display for ExitStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let named = |f: &mut fmt::Formatter<'_>, what: &str, sig: i32| match Signal::new(sig) {
-            Some(s) => write!(f, "{what}: {sig} ({s})"),
-            None => write!(f, "{what}: {sig}"),
+        // std names the classic signals only: a real-time one is a bare number.
+        let named = |f: &mut fmt::Formatter<'_>, what: &str, sig: i32| {
+            let name = Signal::new(sig).and_then(Signal::name);
+            match name {
+                Some(name) => write!(f, "{what}: {sig} ({name})"),
+                None => write!(f, "{what}: {sig}"),
+            }
         };
         if let Some(code) = self.code() {
             write!(f, "exit status: {code}")

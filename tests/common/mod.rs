@@ -270,6 +270,7 @@ pub const CHILD_PATH: &str = "PATH=/bin:/usr/bin";
 /// What a child wrote on its stdout, and how it ended.
 #[derive(Debug)]
 pub struct Captured {
+    pub pid: Pid,
     pub status: ExitStatus,
     pub stdout: String,
 }
@@ -299,6 +300,7 @@ pub fn spawn_capture(
     let stdout = read_to_end(read.as_raw_fd());
     let status = child.wait().expect("wait for the spawned child");
     Ok(Captured {
+        pid: child.pid(),
         status,
         stdout: String::from_utf8(stdout).expect("child output is UTF-8"),
     })
@@ -353,4 +355,20 @@ pub fn status_field<'a>(status: &'a str, key: &str) -> &'a str {
         .find_map(|line| line.strip_prefix(key)?.strip_prefix(':'))
         .unwrap_or_else(|| panic!("no {key} in status:\n{status}"))
         .trim()
+}
+
+/// The fields of a `/proc/<pid>/stat` line after the command name: `[state, ppid, pgrp, session,
+/// tty_nr, tpgid, ...]`, with the pid (the first field) in front: `(pid, fields)`.
+pub fn proc_stat_fields(stat: &str) -> (Pid, Vec<String>) {
+    let pid = stat
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .expect("pid in stat");
+    let after_comm = &stat[stat.rfind(')').expect("comm in stat") + 2..];
+    (
+        pid,
+        after_comm.split_whitespace().map(String::from).collect(),
+    )
 }

@@ -1,0 +1,543 @@
+//! Spawn attributes seen from the exec'd child (`/proc/self/stat`, `/proc/self/status`,
+//! `/proc/self/limits`, the shell's `umask` and `ulimit`, `id`), and the `Child` handle: wait,
+//! try_wait, kill, pidfds, and `ExitStatus` as std shows it.
+
+#[macro_use]
+mod common;
+
+use std::os::unix::process::ExitStatusExt;
+
+use common::{CHILD_PATH, proc_stat_fields, spawn_capture, spawn_with, status_field};
+use vspawn::Errno;
+use vspawn::fd::{self, FD_CLOEXEC, RawFd, oflags::*};
+use vspawn::process::{self, Pid, Rlimit, rlimit::*};
+use vspawn::signal::Signal;
+use vspawn::spawn::{Attributes, CStrArray, Command, ExitStatus, FileAction, Program, Spawn};
+use vspawn::wait::{self, WaitId, cld, wflags::*};
+
+/// What `/proc/self/stat` says of a spawned `cat`.
+#[derive(Debug)]
+struct Stat {
+    pid: Pid,
+    ppid: Pid,
+    pgrp: Pid,
+    session: Pid,
+    tpgid: Pid,
+}
+
+fn parse_stat(line: &str) -> Stat {
+    let (pid, f) = proc_stat_fields(line);
+    let num = |i: usize| f[i].parse::<Pid>().unwrap();
+    Stat {
+        pid,
+        ppid: num(1),
+        pgrp: num(2),
+        session: num(3),
+        tpgid: num(5),
+    }
+}
+
+fn stat_with(attrs: Attributes<'_>) -> Stat {
+    let out = spawn_capture(&["cat", "/proc/self/stat"], &[], attrs).expect("spawn cat");
+    assert_eq!(out.status.code(), Some(0));
+    let stat = parse_stat(&out.stdout);
+    assert_eq!(stat.pid, out.pid, "the stat is not the spawned child's");
+    stat
+}
+
+fn status_with(attrs: Attributes<'_>) -> String {
+    let out = spawn_capture(&["cat", "/proc/self/status"], &[], attrs).expect("spawn cat");
+    assert_eq!(out.status.code(), Some(0));
+    out.stdout
+}
+
+fn sh_with(script: &str, attrs: Attributes<'_>) -> String {
+    let out = spawn_capture(&["sh", "-c", script], &[], attrs).expect("spawn sh");
+    assert_eq!(out.status.code(), Some(0), "sh -c {script:?}");
+    out.stdout
+}
+
+#[test]
+fn by_default_the_child_is_in_our_group_and_session() {
+    let stat = stat_with(Attributes::default());
+    assert_eq!(stat.ppid, process::getpid());
+    assert_eq!(stat.pgrp, process::getpgid(0).unwrap());
+    assert_eq!(stat.session, process::getsid(0).unwrap());
+}
+
+#[test]
+fn setsid_makes_the_child_a_session_and_group_leader() {
+    let stat = stat_with(Attributes {
+        setsid: true,
+        ..Attributes::default()
+    });
+    assert_eq!(stat.session, stat.pid);
+    assert_eq!(stat.pgrp, stat.pid);
+    assert_eq!(stat.ppid, process::getpid());
+}
+
+#[test]
+fn process_group_zero_makes_a_new_group_in_our_session() {
+    let stat = stat_with(Attributes {
+        process_group: Some(0),
+        ..Attributes::default()
+    });
+    assert_eq!(stat.pgrp, stat.pid);
+    assert_eq!(stat.session, process::getsid(0).unwrap());
+}
+
+#[test]
+fn process_group_joins_an_existing_group() {
+    let leader_attrs = Attributes {
+        process_group: Some(0),
+        ..Attributes::default()
+    };
+    let mut leader = spawn_with(&["sleep", "10"], &[CHILD_PATH], &[], leader_attrs).unwrap();
+    let stat = stat_with(Attributes {
+        process_group: Some(leader.pid()),
+        ..Attributes::default()
+    });
+    leader.kill().unwrap();
+    assert_eq!(leader.wait().unwrap().signal(), Some(9));
+    assert_eq!(stat.pgrp, leader.pid());
+    assert_ne!(stat.pid, leader.pid());
+}
+
+#[test]
+fn umask_is_set_in_the_child_and_defaults_to_ours() {
+    let ours = process::umask(0o022);
+    process::umask(ours);
+    let parse = |s: String| u32::from_str_radix(s.trim(), 8).unwrap();
+    let attrs = Attributes {
+        umask: Some(0o027),
+        ..Attributes::default()
+    };
+    assert_eq!(parse(sh_with("umask", attrs)), 0o027);
+    assert_eq!(parse(sh_with("umask", Attributes::default())), ours);
+}
+
+#[test]
+fn rlimits_are_set_in_the_child() {
+    let rlimits = [
+        (RLIMIT_NOFILE, Rlimit { cur: 77, max: 88 }),
+        (RLIMIT_CPU, Rlimit { cur: 100, max: 200 }),
+    ];
+    let attrs = Attributes {
+        rlimits: &rlimits,
+        ..Attributes::default()
+    };
+    assert_eq!(sh_with("ulimit -n; ulimit -Hn", attrs), "77\n88\n");
+    let out = spawn_capture(&["cat", "/proc/self/limits"], &[], attrs).unwrap();
+    let limit = |name: &str| -> Vec<String> {
+        let line = out.stdout.lines().find(|l| l.starts_with(name)).unwrap();
+        line[name.len()..]
+            .split_whitespace()
+            .take(2)
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(limit("Max open files"), ["77", "88"]);
+    assert_eq!(limit("Max cpu time"), ["100", "200"]);
+    // Ours are untouched.
+    assert_ne!(process::prlimit(0, RLIMIT_NOFILE, None).unwrap().cur, 77);
+}
+
+#[test]
+fn no_new_privs_is_set_in_the_child_only() {
+    let ours = status_field(
+        &std::fs::read_to_string("/proc/self/status").unwrap(),
+        "NoNewPrivs",
+    )
+    .to_string();
+    if ours != "0" {
+        skip!("this process already has no_new_privs set ({ours}): nothing to observe");
+    }
+    let status = status_with(Attributes {
+        no_new_privs: true,
+        ..Attributes::default()
+    });
+    assert_eq!(status_field(&status, "NoNewPrivs"), "1");
+    assert_eq!(
+        status_field(&status_with(Attributes::default()), "NoNewPrivs"),
+        "0"
+    );
+}
+
+#[test]
+fn uid_gid_and_groups_are_set_in_the_child_when_root() {
+    if process::geteuid() != 0 {
+        skip!("not root (euid {}): cannot change ids", process::geteuid());
+    }
+    let groups = [3001, 2345, 3000];
+    let attrs = Attributes {
+        uid: Some(1234),
+        gid: Some(2345),
+        groups: Some(&groups),
+        ..Attributes::default()
+    };
+    let status = status_with(attrs);
+    assert_eq!(status_field(&status, "Uid"), "1234\t1234\t1234\t1234");
+    assert_eq!(status_field(&status, "Gid"), "2345\t2345\t2345\t2345");
+    // The kernel keeps the groups sorted.
+    assert_eq!(status_field(&status, "Groups"), "2345 3000 3001");
+    // `id` (coreutils or busybox) agrees.
+    assert_eq!(
+        sh_with("id -u; id -g; id -G", attrs),
+        "1234\n2345\n2345 3000 3001\n"
+    );
+
+    let none = Attributes {
+        groups: Some(&[]),
+        ..Attributes::default()
+    };
+    assert_eq!(status_field(&status_with(none), "Groups"), "");
+    // Ours are untouched.
+    assert_eq!(process::getuid(), 0);
+}
+
+/// Spawns `sleep 10` from a thread that then ends; returns the child's pid.
+fn spawn_sleep_from_a_thread_that_ends(attrs: Attributes<'static>) -> Pid {
+    std::thread::spawn(move || {
+        let child = spawn_with(&["sleep", "10"], &[CHILD_PATH], &[], attrs).unwrap();
+        child.pid()
+    })
+    .join()
+    .unwrap()
+}
+
+#[test]
+fn parent_death_signal_arrives_when_the_spawning_thread_ends() {
+    let pid = spawn_sleep_from_a_thread_that_ends(Attributes {
+        parent_death_signal: Some(Signal::SIGUSR2),
+        ..Attributes::default()
+    });
+    assert_eq!(
+        common::wait_child(pid).signal(),
+        Some(Signal::SIGUSR2.raw())
+    );
+
+    // Without it the child outlives the thread.
+    let pid = spawn_sleep_from_a_thread_that_ends(Attributes::default());
+    common::sleep_ms(200);
+    let (got, _) = wait::wait4(pid, WNOHANG, None).unwrap();
+    assert_eq!(got, 0, "the child died with the thread");
+    process::kill(pid, Some(Signal::SIGKILL)).unwrap();
+    assert_eq!(common::wait_child(pid).signal(), Some(9));
+}
+
+#[test]
+fn parent_death_signal_survives_an_id_change() {
+    if process::geteuid() != 0 {
+        skip!("not root (euid {}): cannot change ids", process::geteuid());
+    }
+    // Changing the ids clears the parent death signal; the spawn sets it after them.
+    let pid = spawn_sleep_from_a_thread_that_ends(Attributes {
+        uid: Some(1234),
+        gid: Some(1234),
+        parent_death_signal: Some(Signal::SIGTERM),
+        ..Attributes::default()
+    });
+    assert_eq!(
+        common::wait_child(pid).signal(),
+        Some(Signal::SIGTERM.raw())
+    );
+}
+
+/// A pseudo-terminal: the master fd and the slave's path.
+fn open_pty() -> Option<(fd::OwnedFd, std::ffi::CString)> {
+    // SAFETY: plain libc calls on an fd we own; ptsname_r writes into our buffer.
+    unsafe {
+        let master = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
+        if master < 0 {
+            return None;
+        }
+        let master = fd::OwnedFd::from_raw_fd(master);
+        if libc::grantpt(master.as_raw_fd()) != 0 || libc::unlockpt(master.as_raw_fd()) != 0 {
+            return None;
+        }
+        let mut name = [0 as libc::c_char; 64];
+        if libc::ptsname_r(master.as_raw_fd(), name.as_mut_ptr(), name.len()) != 0 {
+            return None;
+        }
+        let path = std::ffi::CStr::from_ptr(name.as_ptr()).to_owned();
+        std::path::Path::new(std::str::from_utf8(path.as_bytes()).ok()?)
+            .exists()
+            .then_some((master, path))
+    }
+}
+
+/// In the VM (a bare initramfs) nothing mounts devpts; we may, as its root.
+fn mount_devpts_in_the_vm() {
+    if std::env::var_os("VSPAWN_VM").is_none() || std::path::Path::new("/dev/pts/ptmx").exists() {
+        return;
+    }
+    let _ = std::fs::create_dir_all("/dev/pts");
+    // SAFETY: plain mount(2) with NUL-terminated strings.
+    unsafe {
+        libc::mount(
+            c"devpts".as_ptr(),
+            c"/dev/pts".as_ptr(),
+            c"devpts".as_ptr(),
+            0,
+            c"ptmxmode=0666".as_ptr().cast(),
+        )
+    };
+}
+
+const TIOCSCTTY: usize = 0x540E;
+
+#[test]
+fn foreground_makes_the_childs_group_the_terminals_foreground_group() {
+    mount_devpts_in_the_vm();
+    let Some((_master, slave)) = open_pty() else {
+        skip!("no pseudo-terminal here (/dev/ptmx with devpts): tcsetpgrp needs one");
+    };
+    // A forked helper becomes a session leader with the pty as its controlling terminal and
+    // spawns `cat /proc/self/stat` twice into a new group: without, then with `foreground`.
+    // Everything it uses is prepared here: it may not allocate.
+    let (out_r, out_w) = fd::pipe2(0).unwrap();
+    let mut arg_slots = [std::ptr::null(); 3];
+    let argv = CStrArray::new(&[c"cat", c"/proc/self/stat"], &mut arg_slots).unwrap();
+    let actions = [FileAction::Dup2 {
+        src: out_w.as_raw_fd(),
+        dst: 1,
+    }];
+    let helper = common::fork_child(|| {
+        if process::setsid().is_err() {
+            return 101;
+        }
+        let Ok(tty) = fd::openat_inheritable(fd::AT_FDCWD, &slave, O_RDWR, 0) else {
+            return 102;
+        };
+        let tty = tty.as_raw_fd();
+        // SAFETY: TIOCSCTTY takes an int argument, no pointer.
+        if unsafe { sc::syscall!(IOCTL, tty, TIOCSCTTY, 0usize) } != 0 {
+            return 103;
+        }
+        for foreground in [None, Some(tty)] {
+            let attrs = Attributes {
+                process_group: Some(0),
+                foreground,
+                ..Attributes::default()
+            };
+            let spawned = Spawn::new(Program::Path(c"/bin/cat"), argv, CStrArray::empty())
+                .actions(&actions)
+                .attrs(attrs)
+                .spawn();
+            let Ok(mut child) = spawned else {
+                return 104;
+            };
+            if child.wait().map(|s| s.code()) != Ok(Some(0)) {
+                return 105;
+            }
+        }
+        0
+    });
+    drop(out_w);
+    let out = String::from_utf8(common::read_to_end(out_r.as_raw_fd())).unwrap();
+    assert_eq!(common::wait_child(helper).code(), Some(0), "helper failed");
+    let stats: Vec<Stat> = out.lines().map(parse_stat).collect();
+    assert_eq!(stats.len(), 2, "{out}");
+    for stat in &stats {
+        assert_eq!(stat.pgrp, stat.pid);
+        assert_eq!(stat.session, helper);
+        assert_eq!(stat.ppid, helper);
+    }
+    // Without `foreground` the helper's group keeps the terminal; with it the child's has it.
+    assert_eq!(stats[0].tpgid, helper);
+    assert_eq!(stats[1].tpgid, stats[1].pid);
+}
+
+/// A cgroup2 mount: (mount point, its root inside the hierarchy).
+fn cgroup2_mount() -> Option<(String, String)> {
+    let info = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    info.lines().find_map(|line| {
+        let (left, right) = line.split_once(" - ")?;
+        if right.split(' ').next()? != "cgroup2" {
+            return None;
+        }
+        let fields: Vec<&str> = left.split(' ').collect();
+        Some((fields[4].to_string(), fields[3].to_string()))
+    })
+}
+
+#[test]
+fn cgroup_starts_the_child_in_that_cgroup() {
+    if process::geteuid() != 0 {
+        skip!("not root: cannot create a cgroup");
+    }
+    if std::env::var_os("VSPAWN_VM").is_some() && cgroup2_mount().is_none() {
+        let _ = std::fs::create_dir_all("/tmp/vspawn-cgroup2");
+        // SAFETY: plain mount(2) with NUL-terminated strings.
+        unsafe {
+            libc::mount(
+                c"cgroup2".as_ptr(),
+                c"/tmp/vspawn-cgroup2".as_ptr(),
+                c"cgroup2".as_ptr(),
+                0,
+                std::ptr::null(),
+            )
+        };
+    }
+    let Some((mount, root)) = cgroup2_mount() else {
+        skip!("no cgroup2 hierarchy mounted");
+    };
+    let name = format!("vspawn-test-{}", process::getpid());
+    let dir = std::path::Path::new(&mount).join(&name);
+    let _ = std::fs::create_dir(&dir);
+    let dir_c = common::cstring(&dir);
+    let cgroup = fd::openat(fd::AT_FDCWD, &dir_c, O_DIRECTORY | O_RDONLY, 0).unwrap();
+    let attrs = Attributes {
+        cgroup: Some(cgroup.as_raw_fd()),
+        ..Attributes::default()
+    };
+    let result = spawn_capture(&["cat", "/proc/self/cgroup"], &[], attrs);
+    let _ = std::fs::remove_dir(&dir);
+    if common::emulator().is_some() {
+        // qemu-user has no clone3: the feature is refused, never silently dropped.
+        assert_eq!(result.unwrap_err(), Errno::EOPNOTSUPP);
+        return;
+    }
+    let out = result.unwrap();
+    let expected = format!("0::{}/{name}", root.trim_end_matches('/'));
+    assert!(
+        out.stdout.lines().any(|l| l == expected),
+        "no {expected:?} in:\n{}",
+        out.stdout
+    );
+}
+
+fn pidfd_spawn(argv: &[&str]) -> vspawn::spawn::Child {
+    let attrs = Attributes {
+        pidfd: true,
+        ..Attributes::default()
+    };
+    spawn_with(argv, &[CHILD_PATH], &[], attrs).unwrap()
+}
+
+#[test]
+fn pidfd_waits_with_p_pidfd_for_the_exact_status() {
+    let child = pidfd_spawn(&["sh", "-c", "exit 7"]);
+    let pidfd: RawFd = child.pidfd().expect("a pidfd was asked for");
+    assert_eq!(fd::get_fd_flags(pidfd), Ok(FD_CLOEXEC));
+    let info = wait::waitid(WaitId::PidFd(pidfd), WEXITED, None).unwrap();
+    assert_eq!(info.pid(), child.pid());
+    assert_eq!(info.code, cld::CLD_EXITED);
+    assert_eq!(info.status(), 7);
+    // Without it there is none.
+    let mut plain = spawn_with(&["/bin/true"], &[], &[], Attributes::default()).unwrap();
+    assert_eq!(plain.pidfd(), None);
+    assert_eq!(plain.wait().unwrap().code(), Some(0));
+}
+
+#[test]
+fn kill_through_the_pidfd_is_seen_by_waitid() {
+    let mut child = pidfd_spawn(&["sleep", "10"]);
+    child.kill().unwrap();
+    let pidfd = child.take_pidfd().unwrap();
+    let info = wait::waitid(WaitId::PidFd(pidfd.as_raw_fd()), WEXITED, None).unwrap();
+    assert_eq!(info.code, cld::CLD_KILLED);
+    assert_eq!(info.status(), 9);
+}
+
+#[test]
+fn wait_try_wait_and_kill_give_exact_statuses() {
+    let mut child =
+        spawn_with(&["sleep", "10"], &[CHILD_PATH], &[], Attributes::default()).unwrap();
+    assert_eq!(child.id(), child.pid() as u32);
+    assert_eq!(child.try_wait(), Ok(None));
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!((status.code(), status.signal()), (None, Some(9)));
+    assert!(!status.success());
+    // Waiting again gives the same; signalling a reaped child sends nothing and succeeds.
+    assert_eq!(child.wait(), Ok(status));
+    assert_eq!(child.try_wait(), Ok(Some(status)));
+    assert_eq!(child.kill(), Ok(()));
+    assert_eq!(child.signal(Signal::SIGTERM), Ok(()));
+
+    for code in [0, 1, 42, 255] {
+        let mut child = spawn_with(
+            &["sh", "-c", &format!("exit {code}")],
+            &[CHILD_PATH],
+            &[],
+            Attributes::default(),
+        )
+        .unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!((status.code(), status.signal()), (Some(code), None));
+        assert_eq!(status.success(), code == 0);
+    }
+
+    let mut child = spawn_with(
+        &["sh", "-c", "kill -TERM $$"],
+        &[CHILD_PATH],
+        &[],
+        Attributes::default(),
+    )
+    .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!((status.code(), status.signal()), (None, Some(15)));
+
+    // try_wait reaps a child that has ended.
+    let mut child = spawn_with(&["/bin/true"], &[], &[], Attributes::default()).unwrap();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        common::sleep_ms(1);
+    };
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(
+        wait::wait4(child.pid(), WNOHANG, None).unwrap_err(),
+        Errno::ECHILD
+    );
+}
+
+#[test]
+fn exit_status_displays_as_std_does() {
+    // Real statuses, then every kind of raw wait status.
+    let mut raws = Vec::new();
+    for script in ["exit 0", "exit 3", "kill -KILL $$", "kill -TERM $$"] {
+        let mut child = spawn_with(
+            &["sh", "-c", script],
+            &[CHILD_PATH],
+            &[],
+            Attributes::default(),
+        )
+        .unwrap();
+        raws.push(child.wait().unwrap().into_raw());
+    }
+    assert_eq!(raws, [0, 3 << 8, 9, 15]);
+    raws.extend([0x86, 0x8b, 0x137f, 0x137f | (20 << 8), 0xffff, 64, 0xff00]);
+    for raw in raws {
+        let ours = ExitStatus::from_raw(raw).to_string();
+        let std = std::process::ExitStatus::from_raw(raw).to_string();
+        assert_eq!(ours, std, "raw status {raw:#x}");
+    }
+    assert_eq!(ExitStatus::from_raw(3 << 8).to_string(), "exit status: 3");
+    assert_eq!(ExitStatus::from_raw(9).to_string(), "signal: 9 (SIGKILL)");
+    assert_eq!(
+        ExitStatus::from_raw(0x86).to_string(),
+        "signal: 6 (SIGABRT) (core dumped)"
+    );
+}
+
+#[test]
+fn command_sets_the_same_attributes() {
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", "umask; ulimit -n; cat /proc/self/stat"])
+        .umask(0o077)
+        .rlimit(RLIMIT_NOFILE, Rlimit { cur: 64, max: 64 })
+        .process_group(0);
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(u32::from_str_radix(lines[0], 8), Ok(0o077));
+    assert_eq!(lines[1], "64");
+    // `cat` is the shell's child, in the shell's new group.
+    let stat = parse_stat(lines[2]);
+    assert_eq!(stat.pgrp, stat.ppid);
+    assert_ne!(stat.pgrp, process::getpgid(0).unwrap());
+}
