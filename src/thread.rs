@@ -110,7 +110,7 @@ impl JoinHandle<'_> {
             if let StackMemory::Mapped { base, len } = self.stack {
                 // SAFETY: the thread is gone (the kernel cleared its tid after its last use of
                 // the stack), and this mapping is ours alone.
-                unsafe { unmap(base, len) };
+                unsafe { release_stack(base, len) };
             }
         }
         status
@@ -188,13 +188,13 @@ pub unsafe fn spawn_with_stack_size<F: FnOnce() -> i32 + Send + 'static>(
         .checked_next_multiple_of(PAGE_SIZE)
         .ok_or(Errno::EINVAL)?;
     let len = usable.checked_add(PAGE_SIZE).ok_or(Errno::EINVAL)?;
-    let base = map_stack(len)?;
+    let base = take_cached_stack(len).map_or_else(|| map_stack(len), Ok)?;
     let usable_range = (base.wrapping_add(PAGE_SIZE), usable);
     // SAFETY: the range lies in the mapping we own; the caller upholds the thread contract.
     let spawned = unsafe { start(usable_range, StackMemory::Mapped { base, len }, f) };
     if spawned.is_err() {
         // SAFETY: no thread was created; the mapping is still ours alone.
-        unsafe { unmap(base, len) };
+        unsafe { release_stack(base, len) };
     }
     spawned
 }
@@ -300,4 +300,45 @@ pub(crate) fn map_stack(len: usize) -> Result<*mut u8> {
 pub(crate) unsafe fn unmap(base: *mut u8, len: usize) {
     // SAFETY: the caller owns the mapping. munmap of a valid mapping cannot fail.
     let _ = unsafe { sc::syscall2(sc::nr::MUNMAP, base as usize, len) };
+}
+
+/// The length of the mapping of a [`DEFAULT_STACK_SIZE`] stack (its guard page included): the
+/// only size the cache keeps.
+const CACHED_STACK_LEN: usize = DEFAULT_STACK_SIZE + PAGE_SIZE;
+
+/// Stacks of joined threads kept for the next [`spawn`]: mapping, guarding, faulting in and
+/// unmapping a fresh stack (with the TLB shootdown of the unmap) is about a third of a thread's
+/// cost. Slots are swapped whole, so no ABA problem; a full cache unmaps.
+static STACK_CACHE: [core::sync::atomic::AtomicPtr<u8>; 4] =
+    [const { core::sync::atomic::AtomicPtr::new(core::ptr::null_mut()) }; 4];
+
+fn take_cached_stack(len: usize) -> Option<*mut u8> {
+    if len != CACHED_STACK_LEN {
+        return None;
+    }
+    STACK_CACHE.iter().find_map(|slot| {
+        let base = slot.swap(core::ptr::null_mut(), Ordering::Acquire);
+        (!base.is_null()).then_some(base)
+    })
+}
+
+/// # Safety
+///
+/// As for [`unmap`].
+unsafe fn release_stack(base: *mut u8, len: usize) {
+    if len == CACHED_STACK_LEN {
+        for slot in &STACK_CACHE {
+            let kept = slot.compare_exchange(
+                core::ptr::null_mut(),
+                base,
+                Ordering::Release,
+                Ordering::Relaxed,
+            );
+            if kept.is_ok() {
+                return;
+            }
+        }
+    }
+    // SAFETY: the caller's contract.
+    unsafe { unmap(base, len) };
 }

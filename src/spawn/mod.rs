@@ -351,7 +351,12 @@ fn spawn_checked(req: &Spawn<'_>) -> Result<Child> {
         report: &report,
         err_pipe: pipe.as_ref().map_or(-1, |(_, w)| w.as_raw_fd()),
         sync_pipe: sync.as_ref().map_or(-1, |(r, _)| r.as_raw_fd()),
-        parent_pid: process::getpid(),
+        // Only the parent-death check needs it: spare the syscall otherwise.
+        parent_pid: if attrs.parent_death_signal.is_some() {
+            process::getpid()
+        } else {
+            0
+        },
         mask: attrs.sigmask.unwrap_or(mask.0),
         reset_handlers: false,
         path: match req.program {
