@@ -96,16 +96,16 @@ pub(crate) unsafe fn clone3(args: *mut CloneArgs, size: usize, f: ChildFn, arg: 
 macro_rules! child_tail {
     () => {
         concat!(
-            "mv a0, {arg}\n",     // f's only argument (a0, the child's 0 from clone, is free).
-            "mv t0, {f}\n",       // Move f out of the way: it may live in ra, zeroed next.
-            "li s0, 0\n",         // Zero the frame pointer: the child's call chain ends here.
-            "li ra, 0\n",         // And the return address: there is nowhere to return to.
-            fault_clobber!(),     // (Test builds only: deliberately damage the parent.)
+            "mv a0, {arg}\n", // f's only argument (a0, the child's 0 from clone, is free).
+            "mv t0, {f}\n",   // Move f out of the way: it may live in ra, zeroed next.
+            "li s0, 0\n",     // Zero the frame pointer: the child's call chain ends here.
+            "li ra, 0\n",     // And the return address: there is nowhere to return to.
+            fault_clobber!(), // (Test builds only: deliberately damage the parent.)
             "andi sp, sp, -16\n", // Keep the call ABI's 16-byte alignment.
-            "jalr t0\n",          // f(arg); its i32 result comes back in a0.
-            "li a7, 93\n",        // SYS_exit: end this task only, never the thread group.
-            "ecall\n",            // Exit status = f's result, already in a0.
-            "unimp\n",            // exit does not return.
+            "jalr t0\n",      // f(arg); its i32 result comes back in a0.
+            "li a7, 93\n",    // SYS_exit: end this task only, never the thread group.
+            "ecall\n",        // Exit status = f's result, already in a0.
+            "unimp\n",        // exit does not return.
         )
     };
 }
