@@ -17,6 +17,7 @@ use core::ffi::CStr;
 use core::sync::atomic::Ordering;
 
 use super::{FileAction, MAX_DUP2_CYCLE_SAVES, Program, Report, Spawn};
+use crate::clone::flags::CLONE_NEWPID;
 use crate::errno::{Errno, Result};
 use crate::exec::execve;
 use crate::fd::{self, RawFd};
@@ -39,6 +40,9 @@ pub(super) struct Context<'a> {
     pub err_pipe: RawFd,
     /// Read end of the id-map pipe, or -1 (no user namespace maps to wait for).
     pub sync_pipe: RawFd,
+    /// Write end of the id-map pipe (the child's copy is closed first, so that the parent's
+    /// end alone decides EOF), or -1.
+    pub sync_pipe_write: RawFd,
     pub parent_pid: Pid,
     /// The mask the child execs with.
     pub mask: SigSet,
@@ -82,6 +86,9 @@ fn run(ctx: &Context<'_>, err_pipe: &mut RawFd) -> Result<Infallible> {
         }
     }
     if ctx.sync_pipe >= 0 {
+        // Our copy of the write end would keep us from ever seeing EOF if the parent gives up
+        // (or dies) before writing.
+        fd::close(ctx.sync_pipe_write)?;
         wait_for_parent(ctx.sync_pipe)?;
     }
     if attrs.setsid {
@@ -110,8 +117,11 @@ fn run(ctx: &Context<'_>, err_pipe: &mut RawFd) -> Result<Infallible> {
     if let Some(sig) = attrs.parent_death_signal {
         // SAFETY: PR_SET_PDEATHSIG takes no pointer.
         unsafe { process::prctl(pr::PR_SET_PDEATHSIG, sig.raw() as usize, 0, 0, 0) }?;
-        // The parent may have died before the prctl: then nobody would send the signal.
-        if process::getppid() != ctx.parent_pid {
+        // The parent may have died before the prctl: then nobody would send the signal. In a
+        // new pid namespace the parent is outside it and getppid() is 0 whether it lives or
+        // not: there is nothing to compare.
+        let parent_visible = attrs.namespaces & CLONE_NEWPID == 0;
+        if parent_visible && process::getppid() != ctx.parent_pid {
             return Err(Errno::ESRCH);
         }
     }

@@ -351,6 +351,7 @@ fn spawn_checked(req: &Spawn<'_>) -> Result<Child> {
         report: &report,
         err_pipe: pipe.as_ref().map_or(-1, |(_, w)| w.as_raw_fd()),
         sync_pipe: sync.as_ref().map_or(-1, |(r, _)| r.as_raw_fd()),
+        sync_pipe_write: sync.as_ref().map_or(-1, |(_, w)| w.as_raw_fd()),
         // Only the parent-death check needs it: spare the syscall otherwise.
         parent_pid: if attrs.parent_death_signal.is_some() {
             process::getpid()
@@ -379,9 +380,12 @@ fn spawn_checked(req: &Spawn<'_>) -> Result<Child> {
     if let Some((r, w)) = sync {
         drop(r);
         if let Err(e) = write_id_maps(pid, attrs.id_maps.unwrap_or_default()) {
+            // Do not count on the EOF alone: a fork of another thread may hold a copy of `w`
+            // until it execs.
+            let _ = process::kill(pid, Some(Signal::SIGKILL));
             err = Some(e);
         }
-        // Go (or, on error, EOF: the child then exits without exec'ing).
+        // Go (or, on error, EOF when `w` is dropped: the child then exits without exec'ing).
         if err.is_none() {
             let _ = fd::write_all(w.as_raw_fd(), b"g");
         }
