@@ -67,7 +67,7 @@ pub const CLOSE_RANGE_UNSHARE: u32 = 1 << 1;
 
 /// An owned file descriptor, closed when dropped.
 ///
-/// With the `std` feature it converts to and from [`std::os::fd::OwnedFd`].
+/// With the `std` feature it converts to and from `std::os::fd::OwnedFd`.
 #[repr(transparent)]
 pub struct OwnedFd {
     fd: RawFd,
