@@ -80,6 +80,11 @@ fn file(name: &str, contents: &[u8], mode: u32) -> std::path::PathBuf {
     path
 }
 
+/// A regular file that is no program (mode 0644) and no directory.
+fn plain_file() -> std::path::PathBuf {
+    file("plain-file", b"just data\n", 0o644)
+}
+
 #[test]
 fn missing_program_is_enoent() {
     let _serial = serial();
@@ -129,7 +134,7 @@ fn script_without_shebang_is_enoexec_and_never_run_by_sh() {
 #[test]
 fn path_through_a_regular_file_is_enotdir() {
     let _serial = serial();
-    assert_exec_error(Path::new("/etc/passwd/x"), Errno::ENOTDIR);
+    assert_exec_error(&plain_file().join("x"), Errno::ENOTDIR);
 }
 
 #[test]
@@ -258,12 +263,13 @@ fn search_reports_enoent_when_nothing_is_found() {
     let fds = open_fds();
     let empty = common::scratch_dir("errors").join("search-empty");
     fs::create_dir_all(&empty).unwrap();
-    // `/etc/passwd/prog` is ENOTDIR, which the search passes over like ENOENT; the error is the
-    // last candidate's, as in glibc and musl.
-    let path = format!("/etc/passwd:{}:/nonexistent", empty.display());
+    // `<file>/prog` is ENOTDIR, which the search passes over like ENOENT; the error is the last
+    // candidate's, as in glibc and musl.
+    let file = plain_file();
+    let path = format!("{}:{}:/nonexistent", file.display(), empty.display());
     assert_eq!(search_prog(&path, None), Err(Errno::ENOENT));
     assert_clean(&fds);
-    let path = format!("/nonexistent:{}:/etc/passwd", empty.display());
+    let path = format!("/nonexistent:{}:{}", empty.display(), file.display());
     assert_eq!(search_prog(&path, None), Err(Errno::ENOTDIR));
     assert_clean(&fds);
 }
@@ -345,6 +351,7 @@ fn search_treats_an_empty_path_element_as_the_working_directory() {
 #[test]
 fn failing_file_actions_and_attributes_report_their_errno() {
     let _serial = serial();
+    let file = cstring(plain_file());
     let fds = open_fds();
     let t = Program::Path(c"/bin/true");
     let argv: &[&CStr] = &[c"true"];
@@ -360,7 +367,7 @@ fn failing_file_actions_and_attributes_report_their_errno() {
             Errno::ENOENT,
         ),
         (&[FileAction::Chdir(c"/nonexistent")], Errno::ENOENT),
-        (&[FileAction::Chdir(c"/etc/passwd")], Errno::ENOTDIR),
+        (&[FileAction::Chdir(&file)], Errno::ENOTDIR),
         // An fd number this process does not have open.
         (&[FileAction::Dup2 { src: 900, dst: 5 }], Errno::EBADF),
         (&[FileAction::Fchdir(901)], Errno::EBADF),
@@ -565,6 +572,7 @@ fn contradictory_attributes_are_einval_before_any_clone() {
 #[test]
 fn a_hundred_failing_spawns_in_a_row_each_report_enoent() {
     let _serial = serial();
+    let plain = cstring(plain_file());
     let fds = open_fds();
     for i in 0..100 {
         let err = core_error(Program::Path(c"/nonexistent/x"), &[c"x"]);
@@ -578,7 +586,7 @@ fn a_hundred_failing_spawns_in_a_row_each_report_enoent() {
         assert_eq!(ok.wait().unwrap().code(), Some(0));
         let err = Command::new("/nonexistent/y").status().unwrap_err();
         assert_eq!(err, Errno::ENOENT, "failed spawn #{i} after a success");
-        let err = core_error(Program::Path(c"/etc/passwd"), &[c"x"]);
+        let err = core_error(Program::Path(&plain), &[c"x"]);
         assert_eq!(err, Errno::EACCES, "EACCES #{i}");
     }
     assert_clean(&fds);
