@@ -1,11 +1,12 @@
-//! Signals: numbers and names, signal sets, `rt_sigprocmask` and `rt_sigaction` with the
-//! per-architecture kernel `sigaction` layout (and the x86_64 restorer).
+//! Signals: numbers and names, signal sets, `rt_sigprocmask`, `rt_sigtimedwait`, and
+//! `rt_sigaction` with the per-architecture kernel `sigaction` layout (and the x86_64 restorer).
 
 use core::ffi::c_void;
 use core::fmt;
 use core::mem::{offset_of, size_of};
 
 use crate::errno::{Errno, Result};
+use crate::process::Timespec;
 use crate::wait::SigInfo;
 
 /// A signal number, `1..=64`.
@@ -217,6 +218,31 @@ pub fn rt_sigprocmask(how: SigHow, set: Option<&SigSet>) -> Result<SigSet> {
         )
     };
     Errno::result(ret).map(|_| old)
+}
+
+/// Waits for a signal of `set` to be pending, takes it off the pending set, and returns it with
+/// its `siginfo` (`sigtimedwait`). The signals of `set` should be blocked, or they may be
+/// delivered (to a handler, or to their default action) instead of returned.
+///
+/// With a `timeout` (relative), gives up after it with `EAGAIN`; without one, waits as long as it
+/// takes. `EINTR` when a handler for a signal outside `set` ran meanwhile. The kernel leaves
+/// `SIGKILL` and `SIGSTOP` out of `set`: they can never be waited for.
+pub fn rt_sigtimedwait(set: &SigSet, timeout: Option<&Timespec>) -> Result<(Signal, SigInfo)> {
+    let mut info = SigInfo::zeroed();
+    let timeout = timeout.map_or(core::ptr::null(), |t| t as *const Timespec);
+    // SAFETY: `set` points to 8 readable bytes and the size argument says so; the kernel writes
+    // one siginfo (128 bytes) into `info`; `timeout` is null or a valid timespec.
+    let ret = unsafe {
+        sc::syscall!(
+            RT_SIGTIMEDWAIT,
+            set as *const SigSet,
+            &mut info as *mut SigInfo,
+            timeout,
+            size_of::<SigSet>()
+        )
+    };
+    // The kernel returns the number of a signal of `set`: `1..=64`.
+    Errno::result(ret).map(|num| (Signal(num as i32), info))
 }
 
 /// Flags of a signal action (`SA_*`).

@@ -1,6 +1,8 @@
-//! vinit's command line: the option parser (its source file is included here, since the
-//! libc-free binary has no unit-test build), then the binary itself for `--version`, `-h` and
-//! usage errors, with exact output and status.
+//! vinit's command line and exit status: the option parser (its source file is included here,
+//! since the libc-free binary has no unit-test build), the signal wait it is built on, then the
+//! binary itself (see `vinit/runner.rs` for which one and how it runs): `--version`, `-h`, usage
+//! errors, every exit code, deaths by signal, `-e`, and exec failures, with exact output and
+//! status. The supervision itself is tested in `vinit_supervise.rs`.
 
 #[macro_use]
 mod common;
@@ -9,11 +11,20 @@ mod common;
 #[allow(dead_code)]
 mod options;
 
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+#[path = "vinit/runner.rs"]
+mod runner;
 
-use options::{DEFAULT_VERBOSITY, ExitCodes, HELP, Options, Parsed, SYNOPSIS, UsageError, parse};
-use vspawn::signal::Signal;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use options::{
+    DEFAULT_VERBOSITY, ExitCodes, HELP, Options, Parsed, USAGE_HINT, UsageError, parse,
+    parse_signal, signal_name,
+};
+use runner::{Mode, run};
+use vspawn::Errno;
+use vspawn::process::Timespec;
+use vspawn::signal::{SigHow, SigSet, Signal, rt_sigprocmask, rt_sigtimedwait};
 
 /// Parses `args` (after an implicit `argv[0]` of `vinit`) with the environment `env`.
 fn parse_with<'a>(args: &[&'a str], env: &[(&str, &'a str)]) -> Result<Parsed, UsageError<'a>> {
@@ -222,39 +233,146 @@ fn exit_code_set_holds_exactly_what_was_inserted() {
     }
 }
 
-// --- The binary --------------------------------------------------------------------------------
-
-/// Runs the vinit binary with `args`: directly on a real kernel, through `qemu-<arch>` under
-/// qemu-user (the binary is for the emulated architecture). `None` when it is not here (built
-/// without the `entry` feature, or tests copied into the VM without it).
-fn vinit(args: &[&str]) -> Option<Output> {
-    // Cargo names the binary even when it skipped building it for want of `entry`: a stale one
-    // may be there.
-    let path = Path::new(option_env!("CARGO_BIN_EXE_vinit")?);
-    if !cfg!(feature = "entry") || !path.exists() {
-        return None;
-    }
-    let mut command = match common::emulator() {
-        None => Command::new(path),
-        Some(_) => {
-            let arch = std::env::consts::ARCH;
-            let mut qemu = Command::new(format!("qemu-{arch}"));
-            // The sysroot matters only for a build with `std` (dynamically linked).
-            qemu.arg("-L")
-                .arg(format!("/usr/{arch}-linux-gnu"))
-                .arg(path);
-            qemu
+#[test]
+fn signal_values_parse_like_signal_parse() {
+    let mut inputs: Vec<String> = [
+        "",
+        "SIG",
+        "sig",
+        "TERM",
+        "term",
+        "SIGTERM",
+        "sigTerm",
+        "SIGSIGTERM",
+        "TERMX",
+        "9",
+        "09",
+        "0",
+        "64",
+        "65",
+        "-1",
+        "RTMIN",
+        "SIGRTMIN",
+        "rtmin+0",
+        "RTMIN+1",
+        "SIGRTMIN+32",
+        "RTMIN+33",
+        "RTMIN-1",
+        "RTMIN+",
+        "RTMAX",
+        "IO",
+        "POLL",
+        "CLD",
+        "4294967297",
+        "+9",
+        " 9",
+    ]
+    .map(String::from)
+    .to_vec();
+    for sig in Signal::all() {
+        inputs.push(sig.raw().to_string());
+        if let Some(name) = sig.name() {
+            inputs.push(name.to_string());
+            inputs.push(name[3..].to_lowercase());
         }
-    };
-    let output = command.args(args).env_clear().stdin(Stdio::null()).output();
-    Some(output.unwrap_or_else(|e| panic!("running vinit: {e}")))
+    }
+    for input in &inputs {
+        assert_eq!(
+            parse_signal(input.as_bytes()),
+            Signal::parse(input),
+            "{input:?}"
+        );
+    }
 }
 
+#[test]
+fn signal_names_are_those_of_signal_name() {
+    for sig in Signal::all() {
+        let expected = sig.name().map(|name| &name.as_bytes()[3..]);
+        assert_eq!(signal_name(sig), expected, "{sig}");
+    }
+}
+
+// --- rt_sigtimedwait, vinit's only way of receiving signals ----------------------------------------
+
+/// Runs `f` in a forked child with every signal blocked (the test threads must not see the
+/// signals involved); the child reports a failed check through its exit status.
+fn in_blocked_child(f: impl FnOnce() -> i32) -> i32 {
+    let status = common::run_in_child(|| {
+        if rt_sigprocmask(SigHow::SetMask, Some(&SigSet::FULL)).is_err() {
+            return 90;
+        }
+        f()
+    });
+    status.code().expect("the child exited")
+}
+
+#[test]
+fn rt_sigtimedwait_takes_a_pending_signal_with_its_sender() {
+    let code = in_blocked_child(|| {
+        let me = vspawn::process::getpid();
+        if vspawn::process::kill(me, Some(Signal::SIGUSR2)).is_err() {
+            return 91;
+        }
+        let set = SigSet::EMPTY.with(Signal::SIGUSR2);
+        match rt_sigtimedwait(&set, None) {
+            Ok((sig, info)) if sig != Signal::SIGUSR2 || info.signo != 12 => 92,
+            // SI_USER: sent by kill, from us.
+            Ok((_, info)) if info.code != 0 || info.pid() != me => 93,
+            Ok(_) => 0,
+            Err(_) => 94,
+        }
+    });
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn rt_sigtimedwait_times_out_with_eagain_and_leaves_other_signals_pending() {
+    let code = in_blocked_child(|| {
+        let me = vspawn::process::getpid();
+        // SIGUSR1 is pending but not in the set: it must stay pending.
+        if vspawn::process::kill(me, Some(Signal::SIGUSR1)).is_err() {
+            return 91;
+        }
+        let set = SigSet::EMPTY.with(Signal::SIGUSR2);
+        let timeout = Timespec {
+            sec: 0,
+            nsec: 50_000_000,
+        };
+        let started = Instant::now();
+        if rt_sigtimedwait(&set, Some(&timeout)).map(|(s, _)| s) != Err(Errno::EAGAIN) {
+            return 92;
+        }
+        if started.elapsed() < Duration::from_millis(40) {
+            return 93;
+        }
+        let zero = Timespec::default();
+        match rt_sigtimedwait(&SigSet::FULL, Some(&zero)) {
+            Ok((sig, _)) if sig == Signal::SIGUSR1 => 0,
+            _ => 94,
+        }
+    });
+    assert_eq!(code, 0);
+}
+
+// --- The binary --------------------------------------------------------------------------------
+
+/// vinit run with exactly `args`, no stdin, and its output; skips the test if there is no vinit.
 macro_rules! vinit_or_skip {
     ($($arg:expr),* $(,)?) => {
-        match vinit(&[$($arg),*]) {
-            Some(output) => output,
-            None => skip!("the vinit binary is not available here (built without `entry`, or in the VM)"),
+        match runner::raw_command(&[$($arg),*]) {
+            Ok(mut command) => runner::output(command.stdin(Stdio::null())),
+            Err(reason) => skip!("{reason}"),
+        }
+    };
+}
+
+/// Unwraps a runner result, or skips the test with the reason.
+macro_rules! or_skip {
+    ($result:expr) => {
+        match $result {
+            Ok(value) => value,
+            Err(reason) => skip!("{reason}"),
         }
     };
 }
@@ -280,17 +398,19 @@ fn help_prints_the_help_on_stdout_and_exits_zero() {
 
 #[test]
 fn usage_errors_print_the_reason_and_synopsis_and_exit_one() {
-    let cases: [(&[&str], &str); 3] = [
+    let cases: [(&[&str], &str); 4] = [
         (&[], "no PROGRAM to run"),
         (&["-e", "300", "true"], "'300' is not an exit code (0-255)"),
         (&["-z", "true"], "unknown option '-z'"),
+        (
+            &["-p", "NO\u{e9}\u{20ac}", "true"],
+            "'NO\u{e9}\u{20ac}' is not a signal",
+        ),
     ];
     for (args, reason) in cases {
-        let Some(output) = vinit(args) else {
-            skip!("the vinit binary is not available here (built without `entry`, or in the VM)");
-        };
-        let expected =
-            format!("vinit: {reason}\n{SYNOPSIS}\ntry 'vinit -h' for more information\n");
+        let mut command = or_skip!(runner::raw_command(args));
+        let output = runner::output(command.stdin(Stdio::null()));
+        let expected = format!("vinit: {reason}\n{USAGE_HINT}");
         assert_eq!(
             String::from_utf8_lossy(&output.stderr),
             expected,
@@ -299,4 +419,200 @@ fn usage_errors_print_the_reason_and_synopsis_and_exit_one() {
         assert_eq!(output.stdout, b"", "{args:?}");
         assert_eq!(output.status.code(), Some(1), "{args:?}");
     }
+}
+
+#[test]
+fn libc_free_build_is_static_with_no_loader() {
+    if std::env::var_os("VSPAWN_VINIT").is_some() {
+        skip!("VSPAWN_VINIT names the binary: checked where cargo builds it");
+    }
+    let path = or_skip!(runner::vinit_path());
+    let elf = std::fs::read(path).expect("read vinit");
+    let u16_at = |at: usize| u16::from_le_bytes(elf[at..at + 2].try_into().unwrap());
+    let u32_at = |at: usize| u32::from_le_bytes(elf[at..at + 4].try_into().unwrap());
+    let u64_at = |at: usize| u64::from_le_bytes(elf[at..at + 8].try_into().unwrap());
+    assert_eq!(&elf[..4], b"\x7fELF");
+    assert_eq!(u16_at(0x10), 2, "ET_EXEC: not position-independent");
+    let (phoff, phentsize, phnum) = (u64_at(0x20) as usize, u16_at(0x36) as usize, u16_at(0x38));
+    let types: Vec<u32> = (0..phnum as usize)
+        .map(|i| u32_at(phoff + i * phentsize))
+        .collect();
+    // PT_INTERP (3) and PT_DYNAMIC (2): a loader, dynamic linking.
+    assert!(!types.contains(&3) && !types.contains(&2), "{types:?}");
+}
+
+/// Runs `vinit ARGS -- sh -c SCRIPT` (plain mode) and returns its exit code.
+fn exit_code_of(args: &[&str], script: &str) -> Result<Option<i32>, String> {
+    let finished = run(
+        Mode::Plain,
+        args,
+        &["sh", "-c", script],
+        Duration::from_secs(20),
+    )?;
+    Ok(finished.code)
+}
+
+#[test]
+fn every_exit_code_passes_through() {
+    or_skip!(Mode::Plain.check());
+    // Eight at a time: 256 runs take about a second natively. One at a time under qemu-user
+    // (see `runner::spawn`).
+    let codes: Vec<i32> = (0..=255).collect();
+    let per_thread = if runner::emulated() { 256 } else { 32 };
+    std::thread::scope(|scope| {
+        for chunk in codes.chunks(per_thread) {
+            scope.spawn(move || {
+                for &code in chunk {
+                    let got = exit_code_of(&[], &format!("exit {code}"));
+                    assert_eq!(got, Ok(Some(code)), "exit {code}");
+                }
+            });
+        }
+    });
+}
+
+#[test]
+fn every_exit_code_passes_through_as_pid1() {
+    or_skip!(Mode::Pid1.check());
+    for code in [0, 1, 2, 126, 127, 128, 143, 255] {
+        let finished = or_skip!(run(
+            Mode::Pid1,
+            &[],
+            &["sh", "-c", &format!("exit {code}")],
+            Duration::from_secs(20),
+        ));
+        assert_eq!(finished.code, Some(code), "{finished:?}");
+        assert_eq!(finished.stderr, "");
+    }
+}
+
+/// Signals a shell can kill itself with (not SIGSTOP and the job-control ones, which stop it).
+const DEADLY: [i32; 13] = [1, 2, 3, 4, 6, 8, 9, 10, 11, 13, 14, 15, 24];
+
+/// The same among the real-time signals (not 32 and 33, which glibc keeps for itself).
+const DEADLY_REAL_TIME: [i32; 3] = [34, 50, 64];
+
+fn deaths_by_signal_give_128_plus_n(signals: &[i32]) {
+    for &sig in signals {
+        // No core file for the dumping signals.
+        let script = format!("ulimit -c 0; kill -{sig} $$; sleep 10");
+        let got = exit_code_of(&[], &script);
+        assert_eq!(got, Ok(Some(128 + sig)), "signal {sig}");
+    }
+}
+
+#[test]
+fn death_by_signal_n_gives_128_plus_n() {
+    or_skip!(Mode::Plain.check());
+    deaths_by_signal_give_128_plus_n(&DEADLY);
+}
+
+#[test]
+fn death_by_real_time_signal_n_gives_128_plus_n() {
+    or_skip!(Mode::Plain.check());
+    if let Some(emulator) = common::emulator() {
+        // Measured: a host child killed by signal 34 is reported to the guest as killed by 32.
+        skip!(
+            "{emulator} renumbers the real-time signals of a host child's wait status: checked \
+             natively and in the VM"
+        );
+    }
+    deaths_by_signal_give_128_plus_n(&DEADLY_REAL_TIME);
+}
+
+#[test]
+fn e_maps_exit_codes_and_signal_deaths_to_zero() {
+    or_skip!(Mode::Plain.check());
+    let args = ["-e", "3", "-e4", "-e", "143", "-e", "0"];
+    let cases = [
+        ("exit 3", 0),
+        ("exit 4", 0),
+        ("exit 5", 5),
+        ("exit 0", 0),
+        ("kill -TERM $$; sleep 10", 0),
+        ("kill -INT $$; sleep 10", 130),
+    ];
+    for (script, expected) in cases {
+        assert_eq!(exit_code_of(&args, script), Ok(Some(expected)), "{script}");
+    }
+}
+
+#[test]
+fn exec_failures_exit_127_or_126_with_the_reason() {
+    or_skip!(Mode::Plain.check());
+    let dir = common::scratch_dir("vinit-exec");
+    let not_executable = dir.join("not-executable");
+    std::fs::write(&not_executable, "#!/bin/sh\nexit 0\n").unwrap();
+    let garbage = dir.join("garbage");
+    std::fs::write(&garbage, [0u8; 64]).unwrap();
+    let mode = |path: &std::path::Path, mode: u32| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    mode(&not_executable, 0o644);
+    mode(&garbage, 0o755);
+    let dir_str = dir.to_str().unwrap().to_string();
+    let not_executable = not_executable.to_str().unwrap().to_string();
+    let garbage = garbage.to_str().unwrap().to_string();
+    let cases: [(&str, i32, &str); 6] = [
+        (
+            "/nonexistent/program",
+            127,
+            "ENOENT: No such file or directory",
+        ),
+        (
+            "no-such-program-in-path",
+            127,
+            "ENOENT: No such file or directory",
+        ),
+        ("/etc/passwd/x", 127, "ENOTDIR: Not a directory"),
+        (&not_executable, 126, "EACCES: Permission denied"),
+        (&dir_str, 126, "EACCES: Permission denied"),
+        (&garbage, 126, "ENOEXEC: Exec format error"),
+    ];
+    for (program, status, reason) in cases {
+        let finished = or_skip!(run(Mode::Plain, &[], &[program], Duration::from_secs(20)));
+        assert_eq!(
+            finished.stderr,
+            format!(
+                "vinit: warning: not running as PID 1 and not a child subreaper (-s): orphaned \
+                 processes will not be reaped by vinit\nvinit: cannot run '{program}': {reason}\n"
+            ),
+            "{program}"
+        );
+        assert_eq!(finished.code, Some(status), "{program}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn verbosity_zero_silences_warnings_but_not_errors() {
+    let mut command = or_skip!(runner::command(Mode::Plain, &["-w"], &["/nonexistent"]));
+    let output = runner::output(command.env("VINIT_VERBOSITY", "0").stdin(Stdio::null()));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "vinit: cannot run '/nonexistent': ENOENT: No such file or directory\n"
+    );
+    assert_eq!(output.status.code(), Some(127));
+}
+
+#[test]
+fn messages_show_arguments_byte_for_byte() {
+    // The binary writes what it was given, invalid UTF-8 included (converting would cost code);
+    // `Display` (above) shows U+FFFD instead.
+    use std::os::unix::ffi::OsStrExt;
+    let mut command = or_skip!(runner::raw_command(&["-p"]));
+    let output = runner::output(
+        command
+            .arg(std::ffi::OsStr::from_bytes(b"NO\xffPE"))
+            .arg("true")
+            .stdin(Stdio::null()),
+    );
+    let expected = [
+        b"vinit: 'NO\xffPE' is not a signal\n",
+        USAGE_HINT.as_bytes(),
+    ]
+    .concat();
+    assert_eq!(output.stderr, expected);
+    assert_eq!(output.status.code(), Some(1));
 }

@@ -10,37 +10,61 @@
 //! with `-g`), reaps every zombie that ends up with it, and exits with PROGRAM's status. See
 //! `vinit -h` (the text is in `vinit/options.rs`) for every option and environment variable.
 //!
+//! How (the modules): `options` reads the command line; [`run`] blocks every signal, spawns
+//! PROGRAM with vspawn's zero-allocation `Spawn` (PATH search, its own process group, the
+//! terminal's foreground, vinit's original signal mask), closes vinit's own files and leaves its
+//! directory; `supervise` waits for signals with `rt_sigtimedwait` (no polling), forwards them,
+//! reaps, and runs the `-t` grace period, finding vinit's descendants with `descendants`; `out`
+//! writes the messages.
+//!
 //! The binary is static and links no libc: it starts at the `_start` of `vspawn::entry!`, with
 //! its arguments and environment read straight from the initial stack, and PROGRAM's `argv` is
-//! the tail of vinit's own (no copy). Messages go to standard error with raw `write` calls.
+//! the tail of vinit's own (no copy). It is kept small by leaving `core::fmt` out entirely:
+//! messages are assembled by `out`, no code of vinit's can panic, and the panic handler reads
+//! nothing of the panic (which lets the compiler drop the formatting of every panic message).
 //!
-//! Exit status: PROGRAM's (`128 + N` if signal N killed it; 0 for a code given to `-e`); 1 for a
-//! command line vinit cannot run; 0 after `-h` or `--version`.
+//! Exit status: PROGRAM's exit code, or `128 + N` if signal N killed it (0 for a value given to
+//! `-e`); 127 if PROGRAM was not found, 126 if it could not be run; 1 for a command line vinit
+//! cannot run or a failure of its own; 0 after `-h` or `--version`.
 
 #![no_std]
 #![no_main]
 
+#[path = "vinit/descendants.rs"]
+mod descendants;
 #[path = "vinit/options.rs"]
 mod options;
+#[path = "vinit/out.rs"]
+mod out;
+#[path = "vinit/supervise.rs"]
+mod supervise;
 
 use core::ffi::{CStr, c_char};
-use core::fmt::{self, Write};
 
+use vspawn::Errno;
 use vspawn::entry::{Args, Start};
-use vspawn::fd::{self, RawFd};
+use vspawn::fd;
 use vspawn::process::{self, pr};
+use vspawn::signal::{SigHow, SigSet, rt_sigprocmask};
+use vspawn::spawn::{Attributes, CStrArray, Program, Spawn};
+use vspawn::wait::ExitStatus;
 
-use options::{Options, Parsed};
+use options::{ExitCodes, Options, Parsed};
+use out::{Line, Log};
 
 vspawn::entry!(main);
-vspawn::panic_handler!();
 
-/// The exit status for a command line vinit cannot run (as tini).
-const USAGE_EXIT: i32 = 1;
+/// The exit status for a command line vinit cannot run, or a failure of its own (as tini).
+const FAILURE_EXIT: i32 = 1;
+/// PROGRAM was not found (as the shells).
+const NOT_FOUND_EXIT: i32 = 127;
+/// PROGRAM was found but could not be run (as the shells).
+const CANNOT_RUN_EXIT: i32 = 126;
 
 fn main(start: Start) -> i32 {
-    let getenv = |name: &str| start.getenv(name).map(CStr::to_bytes);
-    match options::parse(start.args().map(CStr::to_bytes), getenv) {
+    match options::parse(start.args().map(CStr::to_bytes), |name| {
+        getenv(&start, name)
+    }) {
         Ok(Parsed::Help) => {
             let _ = fd::write_all(1, options::HELP.as_bytes());
             0
@@ -59,20 +83,27 @@ fn main(start: Start) -> i32 {
             run(&options, args, start.envp())
         }
         Err(error) => {
-            let mut line = Line::new();
-            let _ = write!(
-                line,
-                "vinit: {error}\n{}\ntry 'vinit -h' for more information\n",
-                options::SYNOPSIS
-            );
-            line.write_to(2);
-            USAGE_EXIT
+            let (before, value, after) = error.parts();
+            Line::new().str(before).bytes(value).str(after).print();
+            let _ = fd::write_all(2, options::USAGE_HINT.as_bytes());
+            FAILURE_EXIT
         }
     }
 }
 
-/// Runs PROGRAM (`program`: its name and arguments, a null-terminated `argv`) under vinit's
-/// supervision, with the environment `envp`, and returns vinit's exit status.
+/// The value of the environment variable `name` (`Start::getenv` without making a `CStr` of the
+/// value, which costs a `memchr` in the binary).
+fn getenv(start: &Start, name: &str) -> Option<&'static [u8]> {
+    start.env().find_map(
+        |entry| match entry.to_bytes().strip_prefix(name.as_bytes()) {
+            Some([b'=', value @ ..]) => Some(value),
+            _ => None,
+        },
+    )
+}
+
+/// Runs PROGRAM (`program`: its name and arguments, the tail of vinit's own `argv`) under
+/// vinit's supervision, with the environment `envp`, and returns vinit's exit status.
 fn run(options: &Options, program: Args, envp: *const *const c_char) -> i32 {
     let log = Log {
         verbosity: options.verbosity,
@@ -80,13 +111,91 @@ fn run(options: &Options, program: Args, envp: *const *const c_char) -> i32 {
     if let Err(status) = set_up_process(options, &log) {
         return status;
     }
-    let _ = (program.as_ptr(), envp);
-    // To come (the lead's part, on `vspawn::spawn`): block the signals vinit forwards, spawn
-    // PROGRAM with `argv = program.as_ptr()` and `envp`, then loop on signals: forward them
-    // (to the process group with `-g`), reap every child (warning for strays with `-w`), and
-    // when PROGRAM has exited, give the others `-t` seconds and return its remapped status.
-    log.error(format_args!("running PROGRAM is not implemented yet"));
-    1
+    // Every signal is blocked from here on and taken by `rt_sigtimedwait` (SIGTTIN and SIGTTOU
+    // too, so that vinit never stops for them). PROGRAM gets the mask vinit started with, and its
+    // dispositions: vinit installs no handler, and the spawn keeps ignored signals ignored.
+    let Ok(original_mask) = rt_sigprocmask(SigHow::SetMask, Some(&SigSet::FULL)) else {
+        log.error(|line| {
+            line.str("cannot block signals");
+        });
+        return FAILURE_EXIT;
+    };
+    let Some(name) = program.clone().next() else {
+        return FAILURE_EXIT;
+    };
+    // SAFETY: both arrays come from the initial stack (`Start`): null-terminated arrays of
+    // NUL-terminated strings, there and unchanged for the whole process.
+    let (argv, envp) = unsafe {
+        (
+            CStrArray::from_raw(program.as_ptr()),
+            CStrArray::from_raw(envp),
+        )
+    };
+    let attrs = Attributes {
+        // Its own process group, which `-g` signals as a whole...
+        process_group: Some(0),
+        // ... in the terminal's foreground, when vinit has one.
+        foreground: process::tcgetpgrp(0).ok().map(|_| 0),
+        sigmask: Some(original_mask),
+        ..Attributes::default()
+    };
+    let child = match Spawn::new(Program::Search(name), argv, envp)
+        .attrs(attrs)
+        .spawn()
+    {
+        Ok(child) => child.pid(),
+        Err(e) => {
+            log.error(|line| {
+                line.str("cannot run '").bytes(name.to_bytes());
+                line.str("': ").errno(e);
+            });
+            return spawn_failure_exit(e);
+        }
+    };
+    log.info(|line| {
+        line.str("started PROGRAM as process ")
+            .int(i64::from(child));
+    });
+    // PROGRAM has what it needs; vinit keeps no file open and no directory busy.
+    match fd::close_range(3, !0, 0) {
+        // ENOSYS: before Linux 5.9; vinit then keeps what it inherited.
+        Ok(()) | Err(Errno::ENOSYS) => {}
+        Err(e) => {
+            log.warn(|line| {
+                line.str("cannot close inherited files: ").errno(e);
+            });
+        }
+    }
+    let _ = fd::chdir(c"/");
+    let status = supervise::Supervisor::new(options, &log, child).run();
+    exit_code(status, &options.remap_exit)
+}
+
+/// vinit's status for PROGRAM's: its exit code, or `128 + N` if signal N killed it; then 0
+/// if `-e` named that value.
+fn exit_code(status: ExitStatus, remap: &ExitCodes) -> i32 {
+    let code = match (status.code(), status.signal()) {
+        (Some(code), _) => code,
+        (None, Some(sig)) => 128 + sig,
+        (None, None) => FAILURE_EXIT,
+    };
+    let code = (code & 0xff) as u8;
+    if remap.contains(code) {
+        0
+    } else {
+        i32::from(code)
+    }
+}
+
+/// vinit's status when PROGRAM could not be started: 127 when it is not there (`ENOENT`,
+/// `ENOTDIR`: no such file; `ENAMETOOLONG`, `ELOOP`: the name leads to no file), 126 for every
+/// other error (found but not runnable: `EACCES`, `EPERM`, `ENOEXEC`, `ETXTBSY`, `EISDIR`,
+/// `ELIBBAD`, ...; or the process could not be made: `EAGAIN`, `ENOMEM`).
+fn spawn_failure_exit(e: Errno) -> i32 {
+    match e {
+        Errno::ENOENT | Errno::ENOTDIR | Errno::ENAMETOOLONG | Errno::ELOOP => NOT_FOUND_EXIT,
+        _ => CANNOT_RUN_EXIT,
+    }
 }
 
 /// Applies the options that concern vinit itself: `-s` (child subreaper) and `-p` (parent-death
@@ -95,95 +204,47 @@ fn set_up_process(options: &Options, log: &Log) -> Result<(), i32> {
     if options.subreaper {
         // SAFETY: PR_SET_CHILD_SUBREAPER takes a flag, no pointer.
         if let Err(e) = unsafe { process::prctl(pr::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } {
-            log.error(format_args!("cannot register as a child subreaper: {e}"));
-            return Err(1);
+            log.error(|line| {
+                line.str("cannot register as a child subreaper: ").errno(e);
+            });
+            return Err(FAILURE_EXIT);
         }
-        log.info(format_args!("registered as a child subreaper"));
+        log.info(|line| {
+            line.str("registered as a child subreaper");
+        });
     }
     if let Some(signal) = options.parent_death_signal {
         // SAFETY: PR_SET_PDEATHSIG takes a signal number, no pointer.
         let result =
             unsafe { process::prctl(pr::PR_SET_PDEATHSIG, signal.raw() as usize, 0, 0, 0) };
         if let Err(e) = result {
-            log.error(format_args!(
-                "cannot set the parent-death signal {signal}: {e}"
-            ));
-            return Err(1);
+            log.error(|line| {
+                line.str("cannot set the parent-death signal ")
+                    .signal(signal);
+                line.str(": ").errno(e);
+            });
+            return Err(FAILURE_EXIT);
         }
-        log.info(format_args!("parent-death signal set to {signal}"));
+        log.info(|line| {
+            line.str("parent-death signal set to ").signal(signal);
+        });
     }
     if process::getpid() != 1 && !options.subreaper {
-        log.warn(format_args!(
-            "not running as PID 1 and not a child subreaper (-s): orphaned processes will not \
-             be reaped by vinit"
-        ));
+        log.warn(|line| {
+            line.str("not running as PID 1 and not a child subreaper (-s): orphaned processes ");
+            line.str("will not be reaped by vinit");
+        });
     }
     Ok(())
 }
 
-/// Messages on standard error, by level: errors always; warnings from verbosity 1 (the
-/// default), information from 2, debugging from 3.
-struct Log {
-    verbosity: u32,
-}
-
-impl Log {
-    fn error(&self, message: fmt::Arguments<'_>) {
-        self.print(0, "error: ", message);
-    }
-
-    fn warn(&self, message: fmt::Arguments<'_>) {
-        self.print(1, "warning: ", message);
-    }
-
-    fn info(&self, message: fmt::Arguments<'_>) {
-        self.print(2, "", message);
-    }
-
-    fn print(&self, level: u32, prefix: &str, message: fmt::Arguments<'_>) {
-        if level <= self.verbosity {
-            let mut line = Line::new();
-            let _ = writeln!(line, "vinit: {prefix}{message}");
-            line.write_to(2);
-        }
-    }
-}
-
-/// One message, built in a fixed buffer and written with a single `write` so that it does not
-/// interleave with PROGRAM's output. Longer messages are cut, ending with `...`.
-struct Line {
-    buf: [u8; 1024],
-    len: usize,
-    cut: bool,
-}
-
-impl Line {
-    fn new() -> Line {
-        Line {
-            buf: [0; 1024],
-            len: 0,
-            cut: false,
-        }
-    }
-
-    fn write_to(&mut self, fd: RawFd) {
-        if self.cut {
-            let end = self.buf.len() - 4;
-            self.buf[end..].copy_from_slice(b"...\n");
-            self.len = self.buf.len();
-        }
-        // Nothing better to do if standard error is gone.
-        let _ = fd::write_all(fd, &self.buf[..self.len]);
-    }
-}
-
-impl Write for Line {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let room = self.buf.len() - self.len;
-        let taken = s.len().min(room);
-        self.buf[self.len..self.len + taken].copy_from_slice(&s.as_bytes()[..taken]);
-        self.len += taken;
-        self.cut |= taken < s.len();
-        Ok(())
-    }
+/// A panic cannot happen by design (vinit's own code has no panicking path); should one come
+/// from a library, say so and exit like a panicking std program. Neither the message nor the
+/// location is read: the compiler then drops the panics' arguments, and with them the whole of
+/// `core::fmt` they would bring into the binary.
+#[cfg(not(feature = "std"))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    let _ = fd::write_all(2, b"vinit: panicked\n");
+    process::exit_group(vspawn::entry::PANIC_EXIT_STATUS)
 }

@@ -11,35 +11,44 @@ use core::fmt;
 
 use vspawn::signal::Signal;
 
-/// The one-line synopsis, for usage errors.
-pub const SYNOPSIS: &str = "usage: vinit [-s] [-g] [-p SIGNAL] [-e CODE]... [-w] [-v]... \
-                            [-t SECONDS] [--version] [-h] [--] PROGRAM [ARG]...";
+/// The one-line synopsis (a macro, for `concat!`).
+macro_rules! synopsis {
+    () => {
+        "usage: vinit [-s] [-g] [-p SIGNAL] [-e CODE]... [-w] [-v]... [-t SECONDS] [--version] \
+         [-h] [--] PROGRAM [ARG]..."
+    };
+}
+
+/// What follows the reason of a usage error on standard error: the synopsis and a hint.
+pub const USAGE_HINT: &str = concat!(synopsis!(), "\ntry 'vinit -h' for more information\n");
 
 /// The full help, for `-h`.
 pub const HELP: &str = "\
 usage: vinit [-s] [-g] [-p SIGNAL] [-e CODE]... [-w] [-v]... [-t SECONDS] [--] PROGRAM [ARG]...
        vinit --version | -h
 
-Runs PROGRAM as the child of a minimal init: forwards signals to it, reaps every zombie, and
-exits with PROGRAM's exit status (128 + N if a signal N killed it).
+Runs PROGRAM (looked up in PATH) as its child, in a process group of its own, with the signal
+mask, ignored signals, directory and files vinit got; forwards signals to it, reaps zombies,
+and exits with PROGRAM's status: its exit code, or 128+N if signal N killed it; 127 if it was
+not found (ENOENT, ENOTDIR, ENAMETOOLONG, ELOOP), 126 if it could not be run (any other error),
+1 for vinit's own errors.
 
-Options:
-  -s          register as a child subreaper (when not running as PID 1)
-  -g          forward signals to PROGRAM's whole process group, not only to PROGRAM
-  -p SIGNAL   have SIGNAL sent to vinit when its parent dies (SIGKILL, KILL or 9)
-  -e CODE     report PROGRAM's exit code CODE (0-255) as 0; may be repeated
-  -w          warn whenever a process other than PROGRAM is reaped
-  -v          more messages; repeat for more (-vv, -vvv)
-  -t SECONDS  when PROGRAM has exited, wait this long for the remaining processes before
-              killing them
-  --version   print vinit's version and exit
-  -h, --help  print this help and exit
-  --          end of options: the next argument is PROGRAM
+  -s          be a child subreaper (when not PID 1), to reap orphans
+  -g          send forwarded signals to PROGRAM's whole process group
+  -p SIGNAL   the signal vinit gets when its parent dies (KILL, SIGKILL, 9)
+  -e CODE     exit with 0 instead of CODE (0-255; 128+N for signal N); repeatable
+  -w          warn when reaping a process other than PROGRAM
+  -v          more messages (-vv, -vvv)
+  -t SECONDS  once PROGRAM has exited, send SIGTERM to the others (every process as PID 1,
+              vinit's descendants otherwise), reap them for up to SECONDS, then SIGKILL the
+              rest; without -t, vinit exits with PROGRAM
+  --version   print the version
+  -h, --help  print this help
 
-Environment:
-  VINIT_SUBREAPER            set (to anything): as -s
-  VINIT_KILL_PROCESS_GROUP   set (to anything): as -g
-  VINIT_VERBOSITY=N          the starting verbosity (default 1); each -v adds one
+Every signal is forwarded but SIGCHLD and the fault signals (SIGSEGV, SIGBUS, SIGILL, SIGFPE,
+SIGABRT, SIGTRAP, SIGSYS); vinit never stops on SIGTSTP, SIGTTIN or SIGTTOU.
+Environment: VINIT_SUBREAPER (as -s), VINIT_KILL_PROCESS_GROUP (as -g), VINIT_VERBOSITY=N
+(default 1; each -v adds one).
 ";
 
 /// The default verbosity: errors and warnings.
@@ -108,7 +117,6 @@ impl ExitCodes {
     }
 
     /// Whether `code` is in the set.
-    #[allow(dead_code, reason = "read by the supervision loop, still to come")]
     pub fn contains(&self, code: u8) -> bool {
         self.0[usize::from(code / 64)] & (1 << (code % 64)) != 0
     }
@@ -135,28 +143,31 @@ pub enum UsageError<'a> {
     BadVerbosity(&'a [u8]),
 }
 
+impl UsageError<'_> {
+    /// The message in three parts: text, the bytes at fault (to show as text), text. The binary
+    /// writes them without `core::fmt`; `Display` joins them.
+    pub fn parts(&self) -> (&'static str, &[u8], &'static str) {
+        match self {
+            UsageError::MissingProgram => ("no PROGRAM to run", b"", ""),
+            UsageError::UnknownOption(option) => ("unknown option '-", option, "'"),
+            UsageError::UnknownLongOption(option) => ("unknown option '", option, "'"),
+            UsageError::MissingValue(option) => (
+                "option '-",
+                core::slice::from_ref(option),
+                "' needs a value",
+            ),
+            UsageError::BadSignal(value) => ("'", value, "' is not a signal"),
+            UsageError::BadExitCode(value) => ("'", value, "' is not an exit code (0-255)"),
+            UsageError::BadSeconds(value) => ("'", value, "' is not a number of seconds"),
+            UsageError::BadVerbosity(value) => ("VINIT_VERBOSITY='", value, "' is not a number"),
+        }
+    }
+}
+
 impl fmt::Display for UsageError<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            UsageError::MissingProgram => f.write_str("no PROGRAM to run"),
-            UsageError::UnknownOption(option) => write!(f, "unknown option '-{}'", Lossy(option)),
-            UsageError::UnknownLongOption(option) => {
-                write!(f, "unknown option '{}'", Lossy(option))
-            }
-            UsageError::MissingValue(option) => {
-                write!(f, "option '-{}' needs a value", char::from(option))
-            }
-            UsageError::BadSignal(value) => write!(f, "'{}' is not a signal", Lossy(value)),
-            UsageError::BadExitCode(value) => {
-                write!(f, "'{}' is not an exit code (0-255)", Lossy(value))
-            }
-            UsageError::BadSeconds(value) => {
-                write!(f, "'{}' is not a number of seconds", Lossy(value))
-            }
-            UsageError::BadVerbosity(value) => {
-                write!(f, "VINIT_VERBOSITY='{}' is not a number", Lossy(value))
-            }
-        }
+        let (before, value, after) = self.parts();
+        write!(f, "{before}{}{after}", Lossy(value))
     }
 }
 
@@ -228,7 +239,8 @@ pub fn parse<'a>(
                         }
                         _ => {
                             let at = arg.len() - rest.len() - 1;
-                            return Err(UsageError::UnknownOption(&arg[at..=at]));
+                            let option = arg.get(at..=at).unwrap_or_default();
+                            return Err(UsageError::UnknownOption(option));
                         }
                     }
                 }
@@ -252,7 +264,7 @@ fn set_valued<'a>(
 ) -> Result<(), UsageError<'a>> {
     match option {
         b'p' => {
-            let signal = core::str::from_utf8(value).ok().and_then(Signal::parse);
+            let signal = parse_signal(value);
             options.parent_death_signal = Some(signal.ok_or(UsageError::BadSignal(value))?);
         }
         b'e' => {
@@ -266,8 +278,47 @@ fn set_valued<'a>(
     Ok(())
 }
 
+/// `-p`'s value, as `Signal::parse` reads it (`SIGTERM`, `TERM` in any case, `15`, `RTMIN+n`),
+/// on bytes: `Signal::parse` slices strings, whose panic path would bring `core::fmt` into the
+/// binary (`tests/vinit.rs` checks that both agree).
+pub fn parse_signal(value: &[u8]) -> Option<Signal> {
+    if let Some(n) = decimal(value) {
+        return Signal::new(i32::try_from(n).ok()?);
+    }
+    let bare = strip_prefix_ignore_case(value, b"SIG").unwrap_or(value);
+    if let Some(rest) = strip_prefix_ignore_case(bare, b"RTMIN") {
+        let offset = match rest {
+            [] => 0,
+            [b'+', digits @ ..] => i32::try_from(decimal(digits)?).ok()?,
+            _ => return None,
+        };
+        return Signal::new(Signal::SIGRTMIN_KERNEL.checked_add(offset)?);
+    }
+    let index = SIGNAL_NAMES
+        .split(|&b| b == b' ')
+        .position(|name| name.eq_ignore_ascii_case(bare))?;
+    Signal::new(i32::try_from(index).ok()? + 1)
+}
+
+fn strip_prefix_ignore_case<'a>(s: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
+    let (head, rest) = s.split_at_checked(prefix.len())?;
+    head.eq_ignore_ascii_case(prefix).then_some(rest)
+}
+
+/// The names of signals 1 to 31 without `SIG`, in order (`Signal::name` has them in a table of
+/// pointers, three times as large; `tests/vinit.rs` checks that both agree).
+const SIGNAL_NAMES: &[u8] = b"HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE ALRM TERM \
+                              STKFLT CHLD CONT STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR \
+                              SYS";
+
+/// The name of `sig` without `SIG` (`TERM`); `None` for the real-time signals.
+pub fn signal_name(sig: Signal) -> Option<&'static [u8]> {
+    let index = usize::try_from(sig.raw() - 1).ok()?;
+    SIGNAL_NAMES.split(|&b| b == b' ').nth(index)
+}
+
 /// A non-empty run of ASCII digits that fits in a `u32`.
-fn decimal(bytes: &[u8]) -> Option<u32> {
+pub fn decimal(bytes: &[u8]) -> Option<u32> {
     if bytes.is_empty() {
         return None;
     }

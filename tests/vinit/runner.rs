@@ -1,0 +1,538 @@
+//! Runs the vinit binary in a given mode and watches it: shared by `tests/vinit.rs` and
+//! `tests/vinit_supervise.rs` (included with `#[path]`).
+//!
+//! Which vinit: `$VSPAWN_VINIT` if set (the test VM ships the binary and names it there);
+//! else the libc-free release build, made once per test binary by a nested `cargo build` into
+//! its own target directory (the outer build may have the `std` feature on, which makes
+//! `CARGO_BIN_EXE_vinit` an ordinary libc program); else, where cargo is missing, that
+//! `CARGO_BIN_EXE_vinit` if it exists. Under qemu-user the binary is for the emulated
+//! architecture, so it is run through `qemu-<arch>` (exec'ing it directly would fail with
+//! ENOEXEC: qemu passes `execve` to the host); PROGRAM is always a host program (`sh`, `cat`).
+//!
+//! Modes ([`Mode`]): a plain child of the test, a child subreaper (`-s`), or PID 1 of a new PID
+//! namespace (`unshare --pid --fork --mount-proc`, as root). A mode that cannot work here is a
+//! visible skip with the reason ([`Mode::check`]). Everything has a deadline: a run that outlives
+//! it is killed with its descendants and the test fails, saying what vinit wrote.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::mpsc::{Receiver, channel};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// The environment PROGRAM gets: a `PATH` that finds the shell and the tools on the host
+/// (Debian) and in the VM (busybox in /bin).
+pub const PATH: &str = "/bin:/usr/bin";
+
+/// This test's target triple (vinit is built for the same one).
+fn triple() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "x86_64-unknown-linux-gnu",
+        "aarch64" => "aarch64-unknown-linux-gnu",
+        "riscv64" => "riscv64gc-unknown-linux-gnu",
+        other => panic!("unsupported architecture {other}"),
+    }
+}
+
+/// The vinit binary under test, or why there is none (a reason to skip).
+pub fn vinit_path() -> Result<&'static Path, String> {
+    static PATH: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    PATH.get_or_init(find_vinit)
+        .as_ref()
+        .map(PathBuf::as_path)
+        .map_err(Clone::clone)
+}
+
+fn find_vinit() -> Result<PathBuf, String> {
+    if let Some(path) = std::env::var_os("VSPAWN_VINIT").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(path));
+    }
+    match build_libc_free() {
+        Ok(path) => Ok(path),
+        Err(reason) => match option_env!("CARGO_BIN_EXE_vinit").map(PathBuf::from) {
+            Some(path) if cfg!(feature = "entry") && path.exists() => Ok(path),
+            _ => Err(format!(
+                "{reason}, and there is no other vinit binary here (VSPAWN_VINIT names one)"
+            )),
+        },
+    }
+}
+
+/// The directory of the nested build, next to the outer build's output.
+fn build_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test binary in <profile>/deps");
+    profile_dir.join("vinit-test")
+}
+
+/// Builds vinit as shipped: default features (libc-free), release profile.
+fn build_libc_free() -> Result<PathBuf, String> {
+    let target_dir = build_dir();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(&cargo)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["build", "--offline", "--release", "--bin", "vinit"])
+        .args(["--target", triple()])
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .env_remove("CARGO_TARGET_DIR")
+        .stdin(Stdio::null())
+        .output();
+    let output = match output {
+        Ok(output) => output,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err("cargo is not available here to build vinit".into());
+        }
+        Err(e) => panic!("running {cargo:?}: {e}"),
+    };
+    assert!(
+        output.status.success(),
+        "building vinit failed: {}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(target_dir.join(triple()).join("release").join("vinit"))
+}
+
+/// How vinit runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// A plain child of the test: only PROGRAM is vinit's child.
+    Plain,
+    /// A child subreaper (`-s`): orphans below it are reparented to it.
+    Subreaper,
+    /// PID 1 of a new PID namespace (`unshare --pid --fork --mount-proc`).
+    Pid1,
+}
+
+impl Mode {
+    /// `Ok` if the mode works here, else why not (a reason to skip). Probed once per mode.
+    pub fn check(self) -> Result<(), String> {
+        static SUBREAPER: OnceLock<Result<(), String>> = OnceLock::new();
+        static PID1: OnceLock<Result<(), String>> = OnceLock::new();
+        match self {
+            Mode::Plain => vinit_path().map(drop),
+            Mode::Subreaper => SUBREAPER.get_or_init(probe_subreaper).clone(),
+            Mode::Pid1 => PID1.get_or_init(probe_pid1).clone(),
+        }
+    }
+}
+
+fn probe_subreaper() -> Result<(), String> {
+    let output = output(command(Mode::Plain, &["-s"], &["true"])?.stdin(Stdio::null()));
+    if output.status.success() {
+        return Ok(());
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let place = crate::common::emulator().unwrap_or_else(|| "this kernel".into());
+    Err(format!(
+        "vinit cannot be a child subreaper under {place} ({}): checked natively and in the VM",
+        stderr.trim()
+    ))
+}
+
+fn probe_pid1() -> Result<(), String> {
+    vinit_path()?;
+    let output = Command::new("unshare")
+        .args(["--pid", "--fork", "--mount-proc", "true"])
+        .stdin(Stdio::null())
+        .output();
+    // (Not through `output`: unshare may be missing, which is an answer, not a failure.)
+    match output {
+        Ok(output) if output.status.success() => Ok(()),
+        Ok(output) => Err(format!(
+            "unshare --pid --fork --mount-proc is refused here ({}; needs root): checked as \
+             root natively",
+            String::from_utf8_lossy(&output.stderr).trim()
+        )),
+        Err(e) => Err(format!("unshare is not available here ({e})")),
+    }
+}
+
+/// The command that runs vinit in `mode` with `args`, then `--` and `program`; its environment
+/// is only [`PATH`].
+pub fn command(mode: Mode, args: &[&str], program: &[&str]) -> Result<Command, String> {
+    let mut line: Vec<&str> = Vec::new();
+    if mode == Mode::Subreaper {
+        line.push("-s");
+    }
+    line.extend(args);
+    line.push("--");
+    line.extend(program);
+    let mut command = raw_command(&line)?;
+    if mode == Mode::Pid1 {
+        let inner = std::mem::replace(&mut command, Command::new("unshare"));
+        command
+            .args(["--pid", "--fork", "--mount-proc", "--kill-child"])
+            .arg(inner.get_program())
+            .args(inner.get_args());
+    }
+    command.env_clear().env("PATH", PATH);
+    Ok(command)
+}
+
+/// The command that runs vinit with exactly `args` (directly, or through qemu-user).
+pub fn raw_command(args: &[&str]) -> Result<Command, String> {
+    let vinit = vinit_path()?;
+    let mut command = match crate::common::emulator() {
+        None => Command::new(vinit),
+        Some(_) => {
+            let arch = std::env::consts::ARCH;
+            let mut qemu = Command::new(format!("qemu-{arch}"));
+            // The sysroot matters only for a build with `std` (dynamically linked).
+            qemu.arg("-L")
+                .arg(format!("/usr/{arch}-linux-gnu"))
+                .arg(vinit);
+            qemu
+        }
+    };
+    command.args(args).env_clear().env("PATH", PATH);
+    Ok(command)
+}
+
+/// Spawns `command`. Under qemu-user one fork at a time: a guest that forks while another of its
+/// threads forks too can leave the new child stuck on a lock of qemu's (seen with 7.2, riscv64).
+pub fn spawn(command: &mut Command) -> Child {
+    static FORKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = emulated().then(|| FORKING.lock().unwrap_or_else(|e| e.into_inner()));
+    command.spawn().expect("spawn vinit")
+}
+
+/// Runs `command` to its end (one fork at a time under qemu-user, as [`spawn`]).
+pub fn output(command: &mut Command) -> std::process::Output {
+    let child = spawn(command.stdout(Stdio::piped()).stderr(Stdio::piped()));
+    child.wait_with_output().expect("wait for the command")
+}
+
+/// A vinit run in progress, its stdin, stdout and stderr on pipes.
+pub struct Running {
+    pub mode: Mode,
+    child: Option<Child>,
+    /// The pid of what the test started: vinit, or unshare.
+    launcher: i32,
+    /// vinit's pid, once looked up.
+    vinit: OnceLock<i32>,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<String>,
+    stdout: Option<JoinHandle<()>>,
+    stderr: Option<JoinHandle<Vec<u8>>>,
+    pub started: Instant,
+}
+
+/// How a run ended.
+#[derive(Debug)]
+pub struct Finished {
+    /// vinit's exit code (`None` if a signal killed it).
+    pub code: Option<i32>,
+    /// The signal that killed vinit.
+    pub signal: Option<i32>,
+    /// The stdout lines not taken with [`Running::line`].
+    pub stdout: Vec<String>,
+    pub stderr: String,
+    /// From the start to the exit.
+    pub elapsed: Duration,
+}
+
+impl Finished {
+    /// The lines vinit wrote on stderr.
+    pub fn stderr_lines(&self) -> Vec<&str> {
+        self.stderr.lines().collect()
+    }
+}
+
+/// Starts vinit in `mode` with `args` and `program`; `setup` may change the command further
+/// (directory, inherited fds, dispositions in `pre_exec`).
+pub fn start(
+    mode: Mode,
+    args: &[&str],
+    program: &[&str],
+    setup: impl FnOnce(&mut Command),
+) -> Result<Running, String> {
+    mode.check()?;
+    let mut command = command(mode, args, program)?;
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    setup(&mut command);
+    let started = Instant::now();
+    let mut child = spawn(&mut command);
+    let stdin = child.stdin.take();
+    let mut out = BufReader::new(child.stdout.take().expect("stdout pipe"));
+    let mut err = child.stderr.take().expect("stderr pipe");
+    let (send, lines) = channel();
+    let stdout = std::thread::spawn(move || {
+        let mut line = String::new();
+        while out.read_line(&mut line).unwrap_or(0) > 0 {
+            if send.send(line.trim_end_matches('\n').to_string()).is_err() {
+                return;
+            }
+            line.clear();
+        }
+    });
+    let stderr = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let _ = err.read_to_end(&mut all);
+        all
+    });
+    Ok(Running {
+        mode,
+        launcher: child.id() as i32,
+        child: Some(child),
+        vinit: OnceLock::new(),
+        stdin,
+        lines,
+        stdout: Some(stdout),
+        stderr: Some(stderr),
+        started,
+    })
+}
+
+impl Running {
+    /// vinit's pid as seen from here (under `unshare`, the pid of unshare's child).
+    pub fn pid(&self) -> i32 {
+        *self.vinit.get_or_init(|| match self.mode {
+            Mode::Pid1 => {
+                let found = wait_for(Duration::from_secs(10), || {
+                    children_of(self.launcher).first().map(|p| p.pid)
+                });
+                found.unwrap_or_else(|| panic!("unshare ({}) started no child", self.launcher))
+            }
+            _ => self.launcher,
+        })
+    }
+
+    /// The next line PROGRAM (or anything below vinit) wrote on stdout, waiting up to
+    /// `timeout`; panics (after ending the run) if none comes.
+    pub fn line(&mut self, timeout: Duration) -> String {
+        match self.lines.recv_timeout(timeout) {
+            Ok(line) => line,
+            Err(e) => {
+                let finished = self.kill();
+                panic!("no line from PROGRAM within {timeout:?} ({e}); vinit: {finished:?}")
+            }
+        }
+    }
+
+    /// Sends `sig` to vinit.
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: kill has no memory arguments.
+        let ret = unsafe { libc::kill(self.pid(), sig) };
+        assert_eq!(ret, 0, "kill({}, {sig})", self.pid());
+    }
+
+    /// Writes to vinit's stdin (which PROGRAM inherits).
+    pub fn write_stdin(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        stdin.write_all(bytes).expect("write to PROGRAM's stdin");
+    }
+
+    /// Closes vinit's stdin: a PROGRAM blocked in `read` goes on.
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    /// Waits up to `timeout` for vinit to exit; past it, kills vinit and everything below it
+    /// and fails the test.
+    pub fn finish(mut self, timeout: Duration) -> Finished {
+        self.close_stdin();
+        let deadline = Instant::now() + timeout;
+        loop {
+            let child = self.child.as_mut().expect("child");
+            if let Some(status) = child.try_wait().expect("try_wait vinit") {
+                return self.collect(status);
+            }
+            if Instant::now() >= deadline {
+                let finished = self.kill();
+                panic!("vinit did not exit within {timeout:?}; it wrote: {finished:?}");
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    fn collect(&mut self, status: std::process::ExitStatus) -> Finished {
+        let elapsed = self.started.elapsed();
+        // Descendants that outlive vinit may hold the pipes: their output is not waited for.
+        let stderr = self
+            .stderr
+            .take()
+            .map(|h| join_within(h, Duration::from_secs(5)));
+        let stdout_done = self
+            .stdout
+            .take()
+            .map(|h| join_within(h, Duration::from_secs(5)));
+        let _ = stdout_done;
+        let stdout = self.lines.try_iter().collect();
+        Finished {
+            code: status.code(),
+            signal: status.signal(),
+            stdout,
+            stderr: String::from_utf8_lossy(&stderr.unwrap_or_default()).into_owned(),
+            elapsed,
+        }
+    }
+
+    /// Kills vinit's descendants, then vinit (and unshare), and collects what it wrote.
+    fn kill(&mut self) -> Finished {
+        for pid in descendants_of(self.launcher) {
+            // SAFETY: kill has no memory arguments.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        // SAFETY: as above.
+        unsafe { libc::kill(self.launcher, libc::SIGKILL) };
+        let mut child = self.child.take().expect("child");
+        let _ = child.kill();
+        let status = child.wait().expect("wait for vinit");
+        self.collect(status)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if self.child.is_some() {
+            let _ = self.kill();
+        }
+    }
+}
+
+/// Joins a reader thread, giving up after `timeout` (the pipe may be held by a process that
+/// outlives vinit).
+fn join_within<T: Default + Send + 'static>(handle: JoinHandle<T>, timeout: Duration) -> T {
+    let deadline = Instant::now() + timeout;
+    while !handle.is_finished() {
+        if Instant::now() >= deadline {
+            return T::default();
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    handle.join().unwrap_or_default()
+}
+
+/// Calls `probe` every 2 ms until it returns `Some` or `timeout` passes.
+pub fn wait_for<T>(timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(found) = probe() {
+            return Some(found);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// A process as `/proc/<pid>/stat` shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Proc {
+    pub pid: i32,
+    pub parent: i32,
+    /// The state letter (`S`, `R`, `Z`, ...).
+    pub state: char,
+}
+
+/// Every process in `/proc`.
+pub fn processes() -> Vec<Proc> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|entry| {
+        let pid: i32 = entry.ok()?.file_name().to_str()?.parse().ok()?;
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let after = &stat[stat.rfind(')')? + 1..];
+        let mut fields = after.split_whitespace();
+        let state = fields.next()?.chars().next()?;
+        let parent = fields.next()?.parse().ok()?;
+        Some(Proc { pid, parent, state })
+    })
+    .collect()
+}
+
+/// The children of `pid`, zombies included.
+pub fn children_of(pid: i32) -> Vec<Proc> {
+    processes()
+        .into_iter()
+        .filter(|p| p.parent == pid)
+        .collect()
+}
+
+/// Every descendant of `pid`.
+pub fn descendants_of(pid: i32) -> Vec<i32> {
+    let all = processes();
+    let mut found = BTreeSet::from([pid]);
+    loop {
+        let before = found.len();
+        for p in &all {
+            if found.contains(&p.parent) {
+                found.insert(p.pid);
+            }
+        }
+        if found.len() == before {
+            break;
+        }
+    }
+    found.remove(&pid);
+    found.into_iter().collect()
+}
+
+/// The pids of the processes whose command line is exactly `argv`.
+pub fn processes_running(argv: &[&str]) -> Vec<i32> {
+    let wanted: Vec<u8> = argv
+        .iter()
+        .flat_map(|a| [a.as_bytes(), b"\0"].concat())
+        .collect();
+    processes()
+        .into_iter()
+        .filter(|p| std::fs::read(format!("/proc/{}/cmdline", p.pid)).is_ok_and(|c| c == wanted))
+        .map(|p| p.pid)
+        .collect()
+}
+
+/// Sets `sigs` to be ignored and `blocked` to be blocked in the child of `command` before it
+/// execs (vinit then starts with them).
+pub fn with_signals(command: &mut Command, ignored: &'static [i32], blocked: &'static [i32]) {
+    // SAFETY: the closure only makes async-signal-safe calls (sigaction, sigprocmask) on memory
+    // it owns, as pre_exec requires.
+    unsafe {
+        command.pre_exec(move || {
+            for &sig in ignored {
+                if libc::signal(sig, libc::SIG_IGN) == libc::SIG_ERR {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            for &sig in blocked {
+                libc::sigaddset(&mut set, sig);
+            }
+            if libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut()) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Runs vinit in `mode` to completion with no input, within `timeout`.
+pub fn run(
+    mode: Mode,
+    args: &[&str],
+    program: &[&str],
+    timeout: Duration,
+) -> Result<Finished, String> {
+    Ok(start(mode, args, program, |_| {})?.finish(timeout))
+}
+
+/// Whether we run under an emulator (qemu-user), where each vinit run costs tens of ms.
+pub fn emulated() -> bool {
+    crate::common::emulator().is_some()
+}
