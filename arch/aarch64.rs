@@ -21,10 +21,11 @@
 
 use core::arch::asm;
 
-use crate::clone::{ChildFn, CloneArgs};
+use crate::clone::{ChildStart, CloneArgs};
 
 /// Issues `clone(flags, stack, parent_tid, tls, child_tid)`. In the child, calls `f(arg)` and ends
-/// the task with `exit(f's result)`; never returns there. Returns the raw syscall result in the
+/// the task with the syscall `exit_nr` (`exit` for a thread, `exit_group` for a process) of f's
+/// result (all three from `child`); never returns there. Returns the raw syscall result in the
 /// parent.
 ///
 /// # Safety
@@ -38,8 +39,7 @@ pub(crate) unsafe fn clone(
     parent_tid: *mut i32,
     child_tid: *mut i32,
     tls: usize,
-    f: ChildFn,
-    arg: usize,
+    child: ChildStart,
 ) -> usize {
     let ret: usize;
     // SAFETY: the caller guarantees that the arguments are valid for clone; the child branch
@@ -50,8 +50,10 @@ pub(crate) unsafe fn clone(
             "cbnz x0, 2f",                // Parent (pid) or error (-errno): leave the block.
             child_tail!(),                // Child: run f(arg) and exit with its result.
             "2:",
-            f = in(reg) f,
-            arg = in(reg) arg,
+            f = in(reg) child.f,
+            arg = in(reg) child.arg,
+            // Callee-saved, so it is still there when f returns.
+            in("x20") child.exit_nr,
             in("x8") sc::nr::CLONE,
             inlateout("x0") flags => ret,
             in("x1") stack,
@@ -71,7 +73,7 @@ pub(crate) unsafe fn clone(
 /// `args` must point to a valid `clone_args` of `size` bytes, and the fields must be valid for
 /// the kernel and for `f`: see [`crate::clone::clone3`].
 #[inline]
-pub(crate) unsafe fn clone3(args: *mut CloneArgs, size: usize, f: ChildFn, arg: usize) -> usize {
+pub(crate) unsafe fn clone3(args: *mut CloneArgs, size: usize, child: ChildStart) -> usize {
     let ret: usize;
     // SAFETY: as for `clone`; the kernel reads `size` bytes at `args`.
     unsafe {
@@ -80,8 +82,10 @@ pub(crate) unsafe fn clone3(args: *mut CloneArgs, size: usize, f: ChildFn, arg: 
             "cbnz x0, 2f",                // Parent (pid) or error (-errno): leave the block.
             child_tail!(),                // Child: run f(arg) and exit with its result.
             "2:",
-            f = in(reg) f,
-            arg = in(reg) arg,
+            f = in(reg) child.f,
+            arg = in(reg) child.arg,
+            // Callee-saved, so it is still there when f returns.
+            in("x20") child.exit_nr,
             in("x8") sc::nr::CLONE3,
             inlateout("x0") args => ret,
             in("x1") size,
@@ -91,7 +95,7 @@ pub(crate) unsafe fn clone3(args: *mut CloneArgs, size: usize, f: ChildFn, arg: 
 }
 
 /// The child's path after a clone, shared by `clone` and `clone3`. It expects `{f}` and `{arg}`
-/// in registers and never returns.
+/// in registers, the exit syscall number in a callee-saved one, and never returns.
 macro_rules! child_tail {
     () => {
         concat!(
@@ -101,7 +105,7 @@ macro_rules! child_tail {
             "mov x30, xzr\n",  // And the link register: there is nowhere to return to.
             fault_clobber!(),  // (Test builds only: deliberately damage the parent.)
             "blr x16\n",       // f(arg); sp is already 16-byte aligned (always is).
-            "mov x8, #93\n",   // SYS_exit: end this task only, never the thread group.
+            "mov x8, x20\n",   // The exit syscall the caller chose: a thread's own or the group's.
             "svc #0\n",        // Exit status = f's result, already in w0.
             "udf #0\n",        // exit does not return.
         )

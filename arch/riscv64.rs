@@ -22,10 +22,11 @@
 
 use core::arch::asm;
 
-use crate::clone::{ChildFn, CloneArgs};
+use crate::clone::{ChildStart, CloneArgs};
 
 /// Issues `clone(flags, stack, parent_tid, tls, child_tid)`. In the child, calls `f(arg)` and ends
-/// the task with `exit(f's result)`; never returns there. Returns the raw syscall result in the
+/// the task with the syscall `exit_nr` (`exit` for a thread, `exit_group` for a process) of f's
+/// result (all three from `child`); never returns there. Returns the raw syscall result in the
 /// parent.
 ///
 /// # Safety
@@ -39,8 +40,7 @@ pub(crate) unsafe fn clone(
     parent_tid: *mut i32,
     child_tid: *mut i32,
     tls: usize,
-    f: ChildFn,
-    arg: usize,
+    child: ChildStart,
 ) -> usize {
     let ret: usize;
     // SAFETY: the caller guarantees that the arguments are valid for clone; the child branch
@@ -51,8 +51,10 @@ pub(crate) unsafe fn clone(
             "bnez a0, 2f",                // Parent (pid) or error (-errno): leave the block.
             child_tail!(),                // Child: run f(arg) and exit with its result.
             "2:",
-            f = in(reg) f,
-            arg = in(reg) arg,
+            f = in(reg) child.f,
+            arg = in(reg) child.arg,
+            // Callee-saved, so it is still there when f returns.
+            in("s2") child.exit_nr,
             in("a7") sc::nr::CLONE,
             inlateout("a0") flags => ret,
             in("a1") stack,
@@ -72,7 +74,7 @@ pub(crate) unsafe fn clone(
 /// `args` must point to a valid `clone_args` of `size` bytes, and the fields must be valid for
 /// the kernel and for `f`: see [`crate::clone::clone3`].
 #[inline]
-pub(crate) unsafe fn clone3(args: *mut CloneArgs, size: usize, f: ChildFn, arg: usize) -> usize {
+pub(crate) unsafe fn clone3(args: *mut CloneArgs, size: usize, child: ChildStart) -> usize {
     let ret: usize;
     // SAFETY: as for `clone`; the kernel reads `size` bytes at `args`.
     unsafe {
@@ -81,8 +83,10 @@ pub(crate) unsafe fn clone3(args: *mut CloneArgs, size: usize, f: ChildFn, arg: 
             "bnez a0, 2f",                // Parent (pid) or error (-errno): leave the block.
             child_tail!(),                // Child: run f(arg) and exit with its result.
             "2:",
-            f = in(reg) f,
-            arg = in(reg) arg,
+            f = in(reg) child.f,
+            arg = in(reg) child.arg,
+            // Callee-saved, so it is still there when f returns.
+            in("s2") child.exit_nr,
             in("a7") sc::nr::CLONE3,
             inlateout("a0") args => ret,
             in("a1") size,
@@ -92,7 +96,7 @@ pub(crate) unsafe fn clone3(args: *mut CloneArgs, size: usize, f: ChildFn, arg: 
 }
 
 /// The child's path after a clone, shared by `clone` and `clone3`. It expects `{f}` and `{arg}`
-/// in registers and never returns.
+/// in registers, the exit syscall number in a callee-saved one, and never returns.
 macro_rules! child_tail {
     () => {
         concat!(
@@ -103,7 +107,7 @@ macro_rules! child_tail {
             fault_clobber!(), // (Test builds only: deliberately damage the parent.)
             "andi sp, sp, -16\n", // Keep the call ABI's 16-byte alignment.
             "jalr t0\n",      // f(arg); its i32 result comes back in a0.
-            "li a7, 93\n",    // SYS_exit: end this task only, never the thread group.
+            "mv a7, s2\n",    // The exit syscall the caller chose: a thread's own or the group's.
             "ecall\n",        // Exit status = f's result, already in a0.
             "unimp\n",        // exit does not return.
         )

@@ -24,10 +24,11 @@
 
 use core::arch::asm;
 
-use crate::clone::{ChildFn, CloneArgs};
+use crate::clone::{ChildStart, CloneArgs};
 
 /// Issues `clone(flags, stack, parent_tid, child_tid, tls)`. In the child, calls `f(arg)` and ends
-/// the task with `exit(f's result)`; never returns there. Returns the raw syscall result in the
+/// the task with the syscall `exit_nr` (`exit` for a thread, `exit_group` for a process) of f's
+/// result (all three from `child`); never returns there. Returns the raw syscall result in the
 /// parent.
 ///
 /// # Safety
@@ -41,8 +42,7 @@ pub(crate) unsafe fn clone(
     parent_tid: *mut i32,
     child_tid: *mut i32,
     tls: usize,
-    f: ChildFn,
-    arg: usize,
+    child: ChildStart,
 ) -> usize {
     let ret: usize;
     // SAFETY: the caller guarantees that the arguments are valid for clone; the child branch
@@ -54,8 +54,10 @@ pub(crate) unsafe fn clone(
             "jnz 2f",                     // Parent (pid) or error (-errno): leave the block.
             child_tail!(),                // Child: run f(arg) and exit with its result.
             "2:",
-            f = in(reg) f,
-            arg = in(reg) arg,
+            f = in(reg) child.f,
+            arg = in(reg) child.arg,
+            // Callee-saved, so it is still there when f returns.
+            in("r12") child.exit_nr,
             inlateout("rax") sc::nr::CLONE => ret,
             in("rdi") flags,
             in("rsi") stack,
@@ -79,7 +81,7 @@ pub(crate) unsafe fn clone(
 /// `args` must point to a valid `clone_args` of `size` bytes, and the fields must be valid for
 /// the kernel and for `f`: see [`crate::clone::clone3`].
 #[inline]
-pub(crate) unsafe fn clone3(args: *mut CloneArgs, size: usize, f: ChildFn, arg: usize) -> usize {
+pub(crate) unsafe fn clone3(args: *mut CloneArgs, size: usize, child: ChildStart) -> usize {
     let ret: usize;
     // SAFETY: as for `clone`; the kernel reads `size` bytes at `args`.
     unsafe {
@@ -89,8 +91,10 @@ pub(crate) unsafe fn clone3(args: *mut CloneArgs, size: usize, f: ChildFn, arg: 
             "jnz 2f",                     // Parent (pid) or error (-errno): leave the block.
             child_tail!(),                // Child: run f(arg) and exit with its result.
             "2:",
-            f = in(reg) f,
-            arg = in(reg) arg,
+            f = in(reg) child.f,
+            arg = in(reg) child.arg,
+            // Callee-saved, so it is still there when f returns.
+            in("r12") child.exit_nr,
             inlateout("rax") sc::nr::CLONE3 => ret,
             in("rdi") args,
             in("rsi") size,
@@ -102,7 +106,7 @@ pub(crate) unsafe fn clone3(args: *mut CloneArgs, size: usize, f: ChildFn, arg: 
 }
 
 /// The child's path after a clone, shared by `clone` and `clone3`. It expects `{f}` and `{arg}`
-/// in registers and never returns.
+/// in registers, the exit syscall number in a callee-saved one, and never returns.
 macro_rules! child_tail {
     () => {
         concat!(
@@ -113,7 +117,7 @@ macro_rules! child_tail {
             "mov rdi, {arg}\n", // f's only argument.
             "call {f}\n",       // f(arg); its i32 result comes back in eax.
             "mov edi, eax\n",   // Exit status = f's result.
-            "mov eax, 60\n",    // SYS_exit: end this task only, never the thread group.
+            "mov eax, r12d\n",  // The exit syscall the caller chose: a thread's own or the group's.
             "syscall\n",
             "ud2\n", // exit does not return.
         )

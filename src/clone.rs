@@ -163,9 +163,40 @@ pub unsafe fn clone(
     }
     let stack = stack.unwrap_or(core::ptr::null_mut());
     // SAFETY: the caller upholds the contract above, which is the trampoline's.
-    let ret =
-        unsafe { crate::arch::clone(flags as usize, stack, parent_tid, child_tid, tls, f, arg) };
+    let ret = unsafe {
+        crate::arch::clone(
+            flags as usize,
+            stack,
+            parent_tid,
+            child_tid,
+            tls,
+            ChildStart::new(flags, f, arg),
+        )
+    };
     Errno::result(ret).map(|pid| pid as Pid)
+}
+
+/// What the clone trampoline runs in the child: `f(arg)`, then the syscall `exit_nr` with f's
+/// result.
+pub(crate) struct ChildStart {
+    pub f: ChildFn,
+    pub arg: usize,
+    pub exit_nr: usize,
+}
+
+impl ChildStart {
+    /// A thread (`CLONE_THREAD`) ends with `exit`, which ends only itself; any other child with
+    /// `exit_group`, being a process of its own. (The kernel treats both alike there, but
+    /// qemu-user emulates a thread's `exit` with a lock that a fork child may have copied while
+    /// held, and would hang in it.)
+    fn new(flags: u64, f: ChildFn, arg: usize) -> ChildStart {
+        let exit_nr = if flags & CLONE_THREAD != 0 {
+            sc::nr::EXIT
+        } else {
+            sc::nr::EXIT_GROUP
+        };
+        ChildStart { f, arg, exit_nr }
+    }
 }
 
 /// The typed request for [`clone3`].
@@ -256,7 +287,13 @@ pub unsafe fn clone3(req: &Clone3<'_>, f: ChildFn, arg: usize) -> Result<Cloned>
             cgroup: req.cgroup.map_or(0, |fd| fd as u64),
         };
         // SAFETY: `args` is a complete clone_args; the caller vouches for what it points to.
-        let ret = unsafe { crate::arch::clone3(&mut args, size_of::<CloneArgs>(), f, arg) };
+        let ret = unsafe {
+            crate::arch::clone3(
+                &mut args,
+                size_of::<CloneArgs>(),
+                ChildStart::new(flags, f, arg),
+            )
+        };
         match Errno::result(ret) {
             Err(Errno::ENOSYS) => CLONE3_MISSING.store(true, Ordering::Relaxed),
             other => return other.map(|pid| cloned(pid as Pid, flags, pidfd)),

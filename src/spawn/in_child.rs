@@ -52,8 +52,8 @@ pub(super) struct Context<'a> {
     pub path: &'a [u8],
 }
 
-/// The clone trampoline's entry: runs the child's setup and exec; on failure reports the errno
-/// and ends the child with the status 127. It never returns.
+/// The clone trampoline's entry: runs the child's setup and exec; returns only on failure, with
+/// the exit status 127 after reporting the errno.
 ///
 /// # Safety
 ///
@@ -69,10 +69,8 @@ pub(super) unsafe extern "C" fn entry(arg: usize) -> i32 {
         // Nothing to do if this fails: the parent then sees EOF and the 127 status.
         let _ = fd::write(err_pipe, &err.raw().to_ne_bytes());
     }
-    // `exit_group`, not the trampoline's thread `exit`: the child is a process of its own, and
-    // qemu-user's `exit` takes a lock (`clone_lock`) that a fork taken while another thread was
-    // being created copies locked, so the failed child would hang there and its parent with it.
-    process::exit_group(127)
+    // The trampoline ends this child, a process of its own, with `exit_group`.
+    127
 }
 
 /// The child's setup and exec. `err_pipe` follows the error pipe if it has to move.
