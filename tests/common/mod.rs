@@ -372,3 +372,79 @@ pub fn proc_stat_fields(stat: &str) -> (Pid, Vec<String>) {
         after_comm.split_whitespace().map(String::from).collect(),
     )
 }
+
+// ---- qemu-user's clone lock ----
+//
+// Measured with qemu-user 7.2: a child forked while another thread of the process is being
+// created or is exiting inherits qemu's internal clone lock held, and then deadlocks (futex wait,
+// forever) in its first `SYS_exit` or thread creation; `exit_group` is not affected. Children of
+// vspawn's clone trampolines end with `SYS_exit`. Within a test binary, code that creates
+// threads holds `creating_threads()` for the threads' whole lives, and code whose children may
+// end with `SYS_exit` holds `creating_children()` across the clone (many children may be created
+// at once). libtest's own thread per test is outside this lock, so a child may still hang when
+// the tests run in parallel: such children are waited for with `wait_trampoline_child!`, which
+// under qemu-user gives up after a while and skips visibly. Emulated runs with
+// `--test-threads=1` (`RUST_TEST_THREADS=1`) avoid the hang. On a real kernel the lock only costs
+// a little parallelism.
+
+static CREATION: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+/// Held while threads are created, live and exit (see above).
+pub fn creating_threads() -> std::sync::RwLockWriteGuard<'static, ()> {
+    CREATION
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Held while creating child processes that may end with `SYS_exit` (see above).
+pub fn creating_children() -> std::sync::RwLockReadGuard<'static, ()> {
+    CREATION
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The skip reason when an emulated `SYS_exit` child hung.
+pub const QEMU_CLONE_LOCK_HANG: &str = "the child hung in SYS_exit: qemu-user forked it while \
+     another thread held qemu's clone lock (libtest starts and ends a thread per test); run the \
+     emulated tests with --test-threads=1; checked natively and in the VM";
+
+/// Waits for a child that ends with `SYS_exit`. On a real kernel: a plain wait. Under an
+/// emulator: at most 10 s; a child still running then is stuck on qemu's clone lock (see above):
+/// it is killed and reaped, and `None` returned (the caller skips, see `wait_trampoline_child!`).
+pub fn wait_exit_child(pid: Pid, options: u32) -> Option<ExitStatus> {
+    if emulator().is_none() {
+        return Some(wait_with(pid, options));
+    }
+    let mut status = None;
+    let ended = wait_until(10_000, || {
+        match vspawn::wait::wait4(pid, options | vspawn::wait::wflags::WNOHANG, None) {
+            Ok((0, _)) => false,
+            Ok((got, s)) => {
+                assert_eq!(got, pid);
+                status = Some(s);
+                true
+            }
+            Err(e) => panic!("wait4({pid}): {e}"),
+        }
+    });
+    if !ended {
+        vspawn::process::kill(pid, Some(vspawn::signal::Signal::SIGKILL)).expect("kill");
+        wait_with(pid, options);
+    }
+    status
+}
+
+/// `wait_trampoline_child!(pid)` or `wait_trampoline_child!(pid, options)`: the child's status,
+/// or a visible skip if it hung under qemu-user (see `wait_exit_child`).
+#[macro_export]
+macro_rules! wait_trampoline_child {
+    ($pid:expr) => {
+        $crate::wait_trampoline_child!($pid, 0)
+    };
+    ($pid:expr, $options:expr) => {
+        match $crate::common::wait_exit_child($pid, $options) {
+            Some(status) => status,
+            None => $crate::skip!("{}", $crate::common::QEMU_CLONE_LOCK_HANG),
+        }
+    };
+}
