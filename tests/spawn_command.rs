@@ -417,3 +417,36 @@ fn dropping_a_child_neither_kills_nor_waits() {
     vspawn::process::kill(pid, Some(vspawn::signal::Signal::SIGKILL)).unwrap();
     assert_eq!(common::wait_child(pid).signal(), Some(9));
 }
+
+/// Bit of `sig` in a `/proc` signal-set field.
+fn sig_bit(sig: vspawn::signal::Signal) -> u64 {
+    1 << (sig.raw() - 1)
+}
+
+#[test]
+fn sigpipe_is_reset_for_the_child_as_std_does_unless_asked_otherwise() {
+    use vspawn::signal::{SigHandler, SigSet, Signal, get_sigaction};
+    // The Rust runtime ignores SIGPIPE in this test process.
+    assert_eq!(
+        get_sigaction(Signal::SIGPIPE).unwrap().handler,
+        SigHandler::Ignore
+    );
+    let ignored_in = |cmd: &mut Command| {
+        let status = String::from_utf8(stdout_of(cmd)).unwrap();
+        u64::from_str_radix(common::status_field(&status, "SigIgn"), 16).unwrap()
+            & sig_bit(Signal::SIGPIPE)
+    };
+    let mut cmd = Command::new("cat");
+    cmd.arg("/proc/self/status");
+    assert_eq!(
+        ignored_in(&mut cmd),
+        0,
+        "SIGPIPE still ignored in the child"
+    );
+    cmd.signals_default(SigSet::EMPTY);
+    assert_eq!(
+        ignored_in(&mut cmd),
+        sig_bit(Signal::SIGPIPE),
+        "SIGPIPE reset anyway"
+    );
+}

@@ -195,7 +195,10 @@ impl Command {
             uid_map: Vec::new(),
             gid_map: Vec::new(),
             deny_setgroups: false,
-            attrs: Attributes::default(),
+            attrs: Attributes {
+                sigdefault: default_sigdefault(),
+                ..Attributes::default()
+            },
             error,
         }
     }
@@ -333,7 +336,8 @@ impl Command {
         self
     }
 
-    /// Signals to reset to their default action in the child, ignored ones included.
+    /// Signals to reset to their default action in the child, ignored ones included (default:
+    /// `SIGPIPE` with the `std` feature, as std does; nothing without).
     pub fn signals_default(&mut self, set: SigSet) -> &mut Command {
         self.attrs.sigdefault = set;
         self
@@ -564,6 +568,17 @@ impl Command {
         child.stdout = stdout.map(ChildStdout);
         child.stderr = stderr.map(ChildStderr);
         Ok(child)
+    }
+}
+
+/// Signals a child gets back at their default action unless [`Command::signals_default`] says
+/// otherwise. With std, `SIGPIPE`: the Rust runtime ignores it in this process, and std's
+/// `Command` resets it for the child, which expects to die of a broken pipe like any program.
+fn default_sigdefault() -> SigSet {
+    if cfg!(feature = "std") {
+        SigSet::EMPTY.with(Signal::SIGPIPE)
+    } else {
+        SigSet::EMPTY
     }
 }
 
