@@ -172,7 +172,7 @@ pub fn command(mode: Mode, args: &[&str], program: &[&str]) -> Result<Command, S
     if mode == Mode::Pid1 {
         let inner = std::mem::replace(&mut command, Command::new("unshare"));
         command
-            .args(["--pid", "--fork", "--mount-proc", "--kill-child"])
+            .args(["--pid", "--fork", "--mount-proc"])
             .arg(inner.get_program())
             .args(inner.get_args());
     }
