@@ -110,12 +110,13 @@ pub(crate) unsafe fn clone3(args: *mut CloneArgs, size: usize, child: ChildStart
 macro_rules! child_tail {
     () => {
         concat!(
-            "xor ebp, ebp\n",   // Zero the frame pointer: the child's call chain ends here.
+            "mov rdi, {arg}\n", // f's only argument.
+            "mov rax, {f}\n",   // Move f out of the way (rax, the child's 0 from clone, is free):
+            "xor ebp, ebp\n",   // it may live in rbp. Zero the frame pointer: the chain ends here.
             "sub rsp, 128\n",   // Step over the red zone: the parent may keep data there.
             fault_clobber!(),   // (Test builds only: deliberately damage the parent.)
             "and rsp, -16\n",   // Align the stack for the call.
-            "mov rdi, {arg}\n", // f's only argument.
-            "call {f}\n",       // f(arg); its i32 result comes back in eax.
+            "call rax\n",       // f(arg); its i32 result comes back in eax.
             "mov edi, eax\n",   // Exit status = f's result.
             "mov eax, r12d\n",  // The exit syscall the caller chose: a thread's own or the group's.
             "syscall\n",
