@@ -385,7 +385,7 @@ fn exit_ends_a_single_threaded_process_with_its_status() {
         let pid = common::fork_child(|| exit(code));
         drop(creating);
         // Only the low 8 bits reach the parent.
-        assert_eq!(wait_trampoline_child!(pid).code(), Some(expected));
+        assert_eq!(wait_sys_exit_child!(pid).code(), Some(expected));
     }
 }
 

@@ -93,7 +93,29 @@ pub fn fork_child(child: impl FnOnce() -> i32) -> Pid {
 }
 
 /// Waits for `pid` (with `options` added, e.g. `__WALL`), retrying `EINTR`; returns its status.
+/// Under an emulator the wait is bounded (60 s): a child still running then is killed and the
+/// test fails, instead of hanging the whole run.
 pub fn wait_with(pid: Pid, options: u32) -> ExitStatus {
+    if let Some(emulator) = emulator() {
+        let mut status = None;
+        let ended = wait_until(60_000, || {
+            match vspawn::wait::wait4(pid, options | vspawn::wait::wflags::WNOHANG, None) {
+                Ok((0, _)) | Err(vspawn::Errno::EINTR) => false,
+                Ok((got, s)) => {
+                    assert_eq!(got, pid, "wait4 returned another child");
+                    status = Some(s);
+                    true
+                }
+                Err(e) => panic!("wait4({pid}): {e}"),
+            }
+        });
+        if !ended {
+            let _ = vspawn::process::kill(pid, Some(vspawn::signal::Signal::SIGKILL));
+            let _ = vspawn::wait::wait4(pid, options, None);
+            panic!("child {pid} still running after 60 s under {emulator}: killed");
+        }
+        return status.unwrap();
+    }
     loop {
         match vspawn::wait::wait4(pid, options, None) {
             Ok((got, status)) => {
@@ -377,15 +399,13 @@ pub fn proc_stat_fields(stat: &str) -> (Pid, Vec<String>) {
 //
 // Measured with qemu-user 7.2: a child forked while another thread of the process is being
 // created or is exiting inherits qemu's internal clone lock held, and then deadlocks (futex wait,
-// forever) in its first `SYS_exit` or thread creation; `exit_group` is not affected. Children of
-// vspawn's clone trampolines end with `SYS_exit`. Within a test binary, code that creates
-// threads holds `creating_threads()` for the threads' whole lives, and code whose children may
-// end with `SYS_exit` holds `creating_children()` across the clone (many children may be created
-// at once). libtest's own thread per test is outside this lock, so a child may still hang when
-// the tests run in parallel: such children are waited for with `wait_trampoline_child!`, which
-// under qemu-user gives up after a while and skips visibly. Emulated runs with
-// `--test-threads=1` (`RUST_TEST_THREADS=1`) avoid the hang. On a real kernel the lock only costs
-// a little parallelism.
+// forever) in its first `SYS_exit` or thread creation; `exit_group` is not affected (vspawn's
+// trampolines end a non-thread child with `exit_group` for that reason). A test whose forked
+// child calls `SYS_exit` itself holds `creating_children()` across the fork, and code that
+// creates threads holds `creating_threads()` for the threads' whole lives; libtest's own thread
+// per test is outside this lock, so such a child is waited for with `wait_sys_exit_child!`,
+// which under qemu-user gives up after a while and skips visibly. Emulated runs with
+// `--test-threads=1` (`RUST_TEST_THREADS=1`) avoid the hang.
 
 static CREATION: std::sync::RwLock<()> = std::sync::RwLock::new(());
 
@@ -396,7 +416,7 @@ pub fn creating_threads() -> std::sync::RwLockWriteGuard<'static, ()> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Held while creating child processes that may end with `SYS_exit` (see above).
+/// Held while forking children that will call `SYS_exit` themselves (see above).
 pub fn creating_children() -> std::sync::RwLockReadGuard<'static, ()> {
     CREATION
         .read()
@@ -410,7 +430,7 @@ pub const QEMU_CLONE_LOCK_HANG: &str = "the child hung in SYS_exit: qemu-user fo
 
 /// Waits for a child that ends with `SYS_exit`. On a real kernel: a plain wait. Under an
 /// emulator: at most 10 s; a child still running then is stuck on qemu's clone lock (see above):
-/// it is killed and reaped, and `None` returned (the caller skips, see `wait_trampoline_child!`).
+/// it is killed and reaped, and `None` returned (the caller skips, see `wait_sys_exit_child!`).
 pub fn wait_exit_child(pid: Pid, options: u32) -> Option<ExitStatus> {
     if emulator().is_none() {
         return Some(wait_with(pid, options));
@@ -434,12 +454,12 @@ pub fn wait_exit_child(pid: Pid, options: u32) -> Option<ExitStatus> {
     status
 }
 
-/// `wait_trampoline_child!(pid)` or `wait_trampoline_child!(pid, options)`: the child's status,
+/// `wait_sys_exit_child!(pid)` or `wait_sys_exit_child!(pid, options)`: the child's status,
 /// or a visible skip if it hung under qemu-user (see `wait_exit_child`).
 #[macro_export]
-macro_rules! wait_trampoline_child {
+macro_rules! wait_sys_exit_child {
     ($pid:expr) => {
-        $crate::wait_trampoline_child!($pid, 0)
+        $crate::wait_sys_exit_child!($pid, 0)
     };
     ($pid:expr, $options:expr) => {
         match $crate::common::wait_exit_child($pid, $options) {
@@ -447,4 +467,123 @@ macro_rules! wait_trampoline_child {
             None => $crate::skip!("{}", $crate::common::QEMU_CLONE_LOCK_HANG),
         }
     };
+}
+
+// ---- Raw clone helpers: stacks, the thread pointer, a probe thread. ----
+
+/// `CLOCK_MONOTONIC` in nanoseconds (raw `clock_gettime`, usable in any child).
+pub fn monotonic_ns() -> u64 {
+    let mut ts = [0i64; 2];
+    // SAFETY: the kernel writes one timespec (two i64) into `ts`.
+    unsafe { sc::syscall!(CLOCK_GETTIME, 1usize, ts.as_mut_ptr()) };
+    ts[0] as u64 * 1_000_000_000 + ts[1] as u64
+}
+
+/// A heap block used as a raw clone child's stack.
+pub struct Stack(Vec<u128>);
+
+impl Stack {
+    /// `size` bytes (rounded up to 16), 16-byte aligned.
+    pub fn new(size: usize) -> Stack {
+        Stack(vec![0u128; size.div_ceil(16)])
+    }
+
+    /// `(lowest address, size)`, as `Clone3::stack` takes it.
+    pub fn range(&mut self) -> (*mut u8, usize) {
+        (self.0.as_mut_ptr().cast(), self.0.len() * 16)
+    }
+
+    /// The top (one past the highest byte), as `clone` takes it; 16-byte aligned.
+    pub fn top(&mut self) -> *mut u8 {
+        let (lowest, size) = self.range();
+        lowest.wrapping_add(size)
+    }
+}
+
+/// The calling thread's thread pointer: the register `CLONE_SETTLS` sets (x86_64: the fs base,
+/// read with `arch_prctl(ARCH_GET_FS)`; aarch64: `tpidr_el0`; riscv64: `tp`). Uses no
+/// thread-local storage itself.
+pub fn thread_pointer() -> usize {
+    let tp: usize;
+    #[cfg(target_arch = "x86_64")]
+    {
+        const ARCH_GET_FS: usize = 0x1003;
+        let mut base = 0usize;
+        // SAFETY: the kernel writes one unsigned long at the pointer.
+        unsafe { sc::syscall!(ARCH_PRCTL, ARCH_GET_FS, &mut base as *mut usize) };
+        tp = base;
+    }
+    #[cfg(target_arch = "aarch64")]
+    // SAFETY: reading the EL0 thread pointer register has no side effects.
+    unsafe {
+        core::arch::asm!("mrs {}, tpidr_el0", out(reg) tp, options(nomem, nostack))
+    };
+    #[cfg(target_arch = "riscv64")]
+    // SAFETY: reading the tp register has no side effects.
+    unsafe {
+        core::arch::asm!("mv {}, tp", out(reg) tp, options(nomem, nostack))
+    };
+    tp
+}
+
+/// The flag set of a thread (qemu-user accepts exactly this set, with `SYSVSEM`), without the tid
+/// and TLS flags.
+pub const THREAD_FLAGS: u64 = {
+    use vspawn::clone::flags::*;
+    CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM
+};
+
+/// What a probe thread saw; shared with the thread that made it.
+#[repr(C)]
+pub struct ThreadProbe {
+    /// The `CLONE_CHILD_SETTID`/`CLEARTID` word: -1 until the kernel sets it.
+    pub ctid: std::sync::atomic::AtomicI32,
+    /// gettid() in the thread.
+    pub tid: std::sync::atomic::AtomicI32,
+    /// The `ctid` word as the thread first saw it.
+    pub ctid_seen: std::sync::atomic::AtomicI32,
+    /// getpid() in the thread.
+    pub pid: std::sync::atomic::AtomicI32,
+    /// The thread pointer register in the thread.
+    pub tp: std::sync::atomic::AtomicUsize,
+}
+
+impl ThreadProbe {
+    /// Nothing seen yet.
+    pub fn new() -> ThreadProbe {
+        use std::sync::atomic::{AtomicI32, AtomicUsize};
+        ThreadProbe {
+            ctid: AtomicI32::new(-1),
+            tid: AtomicI32::new(0),
+            ctid_seen: AtomicI32::new(0),
+            pid: AtomicI32::new(0),
+            tp: AtomicUsize::new(0),
+        }
+    }
+}
+
+/// A raw clone child function: records into the `ThreadProbe` at `arg` and returns 0. It may run
+/// with a foreign thread pointer, so it uses only atomics and raw syscalls, no thread-locals.
+pub extern "C" fn probe_thread(arg: usize) -> i32 {
+    use std::sync::atomic::Ordering::SeqCst;
+    // SAFETY: the cloner passes the address of a ThreadProbe that outlives this thread.
+    let probe = unsafe { &*(arg as *const ThreadProbe) };
+    probe.tp.store(thread_pointer(), SeqCst);
+    probe.ctid_seen.store(probe.ctid.load(SeqCst), SeqCst);
+    probe.pid.store(vspawn::process::getpid(), SeqCst);
+    probe.tid.store(vspawn::process::gettid(), SeqCst);
+    0
+}
+
+/// A block whose address serves as the TLS value of probe threads: any user address will do,
+/// as long as it differs from every other argument.
+#[repr(C, align(64))]
+pub struct TlsBlock(pub [u64; 8]);
+
+/// See [`TlsBlock`].
+pub static TLS_BLOCK: TlsBlock = TlsBlock([0; 8]);
+
+/// A raw clone child function: returns its argument as the exit status.
+pub extern "C" fn exit_with_arg(arg: usize) -> i32 {
+    arg as i32
 }
