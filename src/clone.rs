@@ -78,6 +78,9 @@ pub mod flags {
 }
 use flags::*;
 
+/// An obsolete flag, ignored by clone and refused by clone3.
+const CLONE_DETACHED: u64 = 0x40_0000;
+
 /// Flags only `clone3` can express; asked of `clone` they are an unsupported request.
 const CLONE3_ONLY: u64 = CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP | CLONE_NEWTIME;
 
@@ -298,6 +301,16 @@ pub unsafe fn clone3(req: &Clone3<'_>, f: ChildFn, arg: usize) -> Result<Cloned>
             Err(Errno::ENOSYS) => CLONE3_MISSING.store(true, Ordering::Relaxed),
             other => return other.map(|pid| cloned(pid as Pid, flags, pidfd)),
         }
+    }
+    // What clone3 itself refuses (kernel/fork.c, clone3_args_valid) but clone would accept,
+    // reading the low flag bits as the exit signal, ignoring the exit signal of a thread, or taking
+    // a stack of size 0: the fallback refuses it the same way.
+    let stack_invalid = req.stack.is_some_and(|(p, n)| p.is_null() != (n == 0));
+    if flags & (CLONE_DETACHED | (CSIGNAL & !CLONE_NEWTIME)) != 0
+        || (flags & (CLONE_THREAD | CLONE_PARENT) != 0 && exit_signal != 0)
+        || stack_invalid
+    {
+        return Err(Errno::EINVAL);
     }
     if !req.set_tid.is_empty()
         || flags & (CLONE_PIDFD | CLONE_PARENT_SETTID) == CLONE_PIDFD | CLONE_PARENT_SETTID
