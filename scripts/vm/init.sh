@@ -11,8 +11,13 @@
 #     then run `/tests/NAME --test-threads=2 ARGS...` with the console as stdout and stderr, then
 #         @@vspawn-vm exit NAME STATUS
 #     (STATUS as the shell reports it: 0 = passed, 101 = a test failed, 128+N = killed by signal N);
-#   - after the last one print `@@vspawn-vm done` and power off (or exit: with `panic=-1` and
-#     qemu's `-no-reboot` the VM stops when init dies).
+#   - after the last one, kill and reap whatever the tests left running; then, if /sbin/vinit and
+#     /pid1/vinit_scenarios exist, print `@@vspawn-vm run vinit-pid1` and exec
+#     `/sbin/vinit -- /pid1/vinit_scenarios ARGS...` (exec keeps PID 1; the kernel's panic when
+#     vinit exits is that run's exit marker, see console.awk); otherwise print `@@vspawn-vm done`
+#     and power off (or exit: with `panic=-1` and qemu's `-no-reboot` the VM stops when init dies).
+#
+# examples/vm_init.rs, the default /init, is the libc-free Rust version of this script.
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 unset VSPAWN_EMULATOR
 export VSPAWN_VM="${VSPAWN_VM:-$(uname -m)}"
@@ -32,6 +37,14 @@ for test in /tests/*; do
   "$test" --test-threads=2 "$@" </dev/null
   echo "@@vspawn-vm exit $name $?"
 done
+
+# Leftovers of the tests: kill them (-1: everything but PID 1), and let busybox's shell reap them.
+kill -9 -1 2>/dev/null
+sleep 0.1
+if [ -x /sbin/vinit ] && [ -x /pid1/vinit_scenarios ]; then
+  echo "@@vspawn-vm run vinit-pid1"
+  exec /sbin/vinit -- /pid1/vinit_scenarios "$@"
+fi
 echo "@@vspawn-vm done"
 
 sync
