@@ -95,19 +95,24 @@ pub(crate) unsafe fn clone3(args: *mut CloneArgs, size: usize, child: ChildStart
 }
 
 /// The child's path after a clone, shared by `clone` and `clone3`. It expects `{f}` and `{arg}`
-/// in registers, the exit syscall number in a callee-saved one, and never returns.
+/// in registers, the exit syscall number in a callee-saved one, and never returns. Its unwind
+/// information marks the end of the call chain: an unwinder must not walk from the child into
+/// the frames of the parent it was cloned from (on aarch64 it read address 0 there).
 macro_rules! child_tail {
     () => {
         concat!(
-            "mov x0, {arg}\n", // f's only argument (x0, the child's 0 from clone, is free).
-            "mov x16, {f}\n",  // Move f out of the way: it may live in x30, zeroed next.
-            "mov x29, xzr\n",  // Zero the frame pointer: the child's call chain ends here.
-            "mov x30, xzr\n",  // And the link register: there is nowhere to return to.
-            fault_clobber!(),  // (Test builds only: deliberately damage the parent.)
-            "blr x16\n",       // f(arg); sp is already 16-byte aligned (always is).
-            "mov x8, x20\n",   // The exit syscall the caller chose: a thread's own or the group's.
-            "svc #0\n",        // Exit status = f's result, already in w0.
-            "udf #0\n",        // exit does not return.
+            ".cfi_remember_state\n", // Unwind info for the child's path: its return address
+            ".cfi_undefined x30\n",  // is undefined, so a backtrace (of a panic) ends here.
+            "mov x0, {arg}\n",       // f's only argument (x0, the child's 0 from clone, is free).
+            "mov x16, {f}\n",        // Move f out of the way: it may live in x30, zeroed next.
+            "mov x29, xzr\n",        // Zero the frame pointer: the child's call chain ends here.
+            "mov x30, xzr\n",        // And the link register: there is nowhere to return to.
+            fault_clobber!(),        // (Test builds only: deliberately damage the parent.)
+            "blr x16\n",             // f(arg); sp is already 16-byte aligned (always is).
+            "mov x8, x20\n", // The exit syscall the caller chose: a thread's own or the group's.
+            "svc #0\n",      // Exit status = f's result, already in w0.
+            "udf #0\n",      // exit does not return.
+            ".cfi_restore_state\n", // The parent's path goes on with the function's own rules.
         )
     };
 }

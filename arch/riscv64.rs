@@ -96,20 +96,25 @@ pub(crate) unsafe fn clone3(args: *mut CloneArgs, size: usize, child: ChildStart
 }
 
 /// The child's path after a clone, shared by `clone` and `clone3`. It expects `{f}` and `{arg}`
-/// in registers, the exit syscall number in a callee-saved one, and never returns.
+/// in registers, the exit syscall number in a callee-saved one, and never returns. Its unwind
+/// information marks the end of the call chain: an unwinder must not walk from the child into
+/// the frames of the parent it was cloned from (on aarch64 it read address 0 there).
 macro_rules! child_tail {
     () => {
         concat!(
-            "mv a0, {arg}\n", // f's only argument (a0, the child's 0 from clone, is free).
-            "mv t0, {f}\n",   // Move f out of the way: it may live in ra, zeroed next.
-            "li s0, 0\n",     // Zero the frame pointer: the child's call chain ends here.
-            "li ra, 0\n",     // And the return address: there is nowhere to return to.
-            fault_clobber!(), // (Test builds only: deliberately damage the parent.)
-            "andi sp, sp, -16\n", // Keep the call ABI's 16-byte alignment.
-            "jalr t0\n",      // f(arg); its i32 result comes back in a0.
-            "mv a7, s2\n",    // The exit syscall the caller chose: a thread's own or the group's.
-            "ecall\n",        // Exit status = f's result, already in a0.
-            "unimp\n",        // exit does not return.
+            ".cfi_remember_state\n", // Unwind info for the child's path: its return address
+            ".cfi_undefined ra\n",   // is undefined, so a backtrace (of a panic) ends here.
+            "mv a0, {arg}\n",        // f's only argument (a0, the child's 0 from clone, is free).
+            "mv t0, {f}\n",          // Move f out of the way: it may live in ra, zeroed next.
+            "li s0, 0\n",            // Zero the frame pointer: the child's call chain ends here.
+            "li ra, 0\n",            // And the return address: there is nowhere to return to.
+            fault_clobber!(),        // (Test builds only: deliberately damage the parent.)
+            "andi sp, sp, -16\n",    // Keep the call ABI's 16-byte alignment.
+            "jalr t0\n",             // f(arg); its i32 result comes back in a0.
+            "mv a7, s2\n", // The exit syscall the caller chose: a thread's own or the group's.
+            "ecall\n",     // Exit status = f's result, already in a0.
+            "unimp\n",     // exit does not return.
+            ".cfi_restore_state\n", // The parent's path goes on with the function's own rules.
         )
     };
 }

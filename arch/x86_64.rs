@@ -106,21 +106,26 @@ pub(crate) unsafe fn clone3(args: *mut CloneArgs, size: usize, child: ChildStart
 }
 
 /// The child's path after a clone, shared by `clone` and `clone3`. It expects `{f}` and `{arg}`
-/// in registers, the exit syscall number in a callee-saved one, and never returns.
+/// in registers, the exit syscall number in a callee-saved one, and never returns. Its unwind
+/// information marks the end of the call chain: an unwinder must not walk from the child into
+/// the frames of the parent it was cloned from (on aarch64 it read address 0 there).
 macro_rules! child_tail {
     () => {
         concat!(
-            "mov rdi, {arg}\n", // f's only argument.
-            "mov rax, {f}\n",   // Move f out of the way (rax, the child's 0 from clone, is free):
-            "xor ebp, ebp\n",   // it may live in rbp. Zero the frame pointer: the chain ends here.
-            "sub rsp, 128\n",   // Step over the red zone: the parent may keep data there.
-            fault_clobber!(),   // (Test builds only: deliberately damage the parent.)
-            "and rsp, -16\n",   // Align the stack for the call.
-            "call rax\n",       // f(arg); its i32 result comes back in eax.
-            "mov edi, eax\n",   // Exit status = f's result.
-            "mov eax, r12d\n",  // The exit syscall the caller chose: a thread's own or the group's.
+            ".cfi_remember_state\n", // Unwind info for the child's path: its return address
+            ".cfi_undefined rip\n",  // is undefined, so a backtrace (of a panic) ends here.
+            "mov rdi, {arg}\n",      // f's only argument.
+            "mov rax, {f}\n", // Move f out of the way (rax, the child's 0 from clone, is free):
+            "xor ebp, ebp\n", // it may live in rbp. Zero the frame pointer: the chain ends here.
+            "sub rsp, 128\n", // Step over the red zone: the parent may keep data there.
+            fault_clobber!(), // (Test builds only: deliberately damage the parent.)
+            "and rsp, -16\n", // Align the stack for the call.
+            "call rax\n",     // f(arg); its i32 result comes back in eax.
+            "mov edi, eax\n", // Exit status = f's result.
+            "mov eax, r12d\n", // The exit syscall the caller chose: a thread's own or the group's.
             "syscall\n",
-            "ud2\n", // exit does not return.
+            "ud2\n",                // exit does not return.
+            ".cfi_restore_state\n", // The parent's path goes on with the function's own rules.
         )
     };
 }
