@@ -131,13 +131,13 @@ macro_rules! child_tail {
 }
 use child_tail;
 
-/// With the test-only feature `test-fault-clobber`, the vfork child overwrites the 8 bytes just
-/// above the stack pointer it inherited (the parent's live frame). It proves that the tests which
-/// check the parent's frames can fail; only a child sharing memory can do this damage.
+/// With the test-only feature `test-fault-clobber`, the clone child overwrites the 8 bytes at the
+/// stack pointer it inherited (for a vfork child, the bottom of the parent's live frame). It
+/// proves that the stack-bounds tests can fail; only a child sharing memory can do this damage.
 #[cfg(feature = "test-fault-clobber")]
 macro_rules! fault_clobber {
     () => {
-        "mov qword ptr [rsp + 128], rsp\n" // Clobber the parent's top stack slot.
+        "mov qword ptr [rsp + 128], rsp\n" // Clobber the word at the inherited stack pointer.
     };
 }
 #[cfg(not(feature = "test-fault-clobber"))]
