@@ -18,8 +18,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use options::{
-    DEFAULT_VERBOSITY, ExitCodes, HELP, Options, Parsed, USAGE_HINT, UsageError, parse,
-    parse_signal, signal_name,
+    DEFAULT_VERBOSITY, ExitCodes, HELP, Options, Parsed, USAGE, UsageError, parse, parse_signal,
+    signal_name,
 };
 use runner::{Mode, run};
 use vspawn::Errno;
@@ -410,7 +410,7 @@ fn usage_errors_print_the_reason_and_synopsis_and_exit_one() {
     for (args, reason) in cases {
         let mut command = or_skip!(runner::raw_command(args));
         let output = runner::output(command.stdin(Stdio::null()));
-        let expected = format!("vinit: {reason}\n{USAGE_HINT}");
+        let expected = format!("vinit: {reason}\n{USAGE}");
         assert_eq!(
             String::from_utf8_lossy(&output.stderr),
             expected,
@@ -608,11 +608,7 @@ fn messages_show_arguments_byte_for_byte() {
             .arg("true")
             .stdin(Stdio::null()),
     );
-    let expected = [
-        b"vinit: 'NO\xffPE' is not a signal\n",
-        USAGE_HINT.as_bytes(),
-    ]
-    .concat();
+    let expected = [b"vinit: 'NO\xffPE' is not a signal\n", USAGE.as_bytes()].concat();
     assert_eq!(output.stderr, expected);
     assert_eq!(output.status.code(), Some(1));
 }

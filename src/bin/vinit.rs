@@ -85,7 +85,7 @@ fn main(start: Start) -> i32 {
         Err(error) => {
             let (before, value, after) = error.parts();
             Line::new().str(before).bytes(value).str(after).print();
-            let _ = fd::write_all(2, options::USAGE_HINT.as_bytes());
+            let _ = fd::write_all(2, options::USAGE.as_bytes());
             FAILURE_EXIT
         }
     }
@@ -115,9 +115,7 @@ fn run(options: &Options, program: Args, envp: *const *const c_char) -> i32 {
     // too, so that vinit never stops for them). PROGRAM gets the mask vinit started with, and its
     // dispositions: vinit installs no handler, and the spawn keeps ignored signals ignored.
     let Ok(original_mask) = rt_sigprocmask(SigHow::SetMask, Some(&SigSet::FULL)) else {
-        log.error(|line| {
-            line.str("cannot block signals");
-        });
+        Line::new().str("cannot block signals").print();
         return FAILURE_EXIT;
     };
     let Some(name) = program.clone().next() else {
@@ -139,31 +137,37 @@ fn run(options: &Options, program: Args, envp: *const *const c_char) -> i32 {
         sigmask: Some(original_mask),
         ..Attributes::default()
     };
-    let child = match Spawn::new(Program::Search(name), argv, envp)
-        .attrs(attrs)
-        .spawn()
-    {
+    // A literal rather than the builder: the compiler then sees every field as a constant
+    // (no file actions, no ids...) and leaves out what the spawn would do for them.
+    let spawn = Spawn {
+        program: Program::Search(name),
+        argv,
+        envp,
+        actions: &[],
+        attrs,
+    };
+    let child = match spawn.spawn() {
         Ok(child) => child.pid(),
         Err(e) => {
-            log.error(|line| {
-                line.str("cannot run '").bytes(name.to_bytes());
-                line.str("': ").errno(e);
-            });
+            let mut line = Line::new();
+            line.str("cannot run '").bytes(name.to_bytes());
+            line.str("': ").errno(e).print();
             return spawn_failure_exit(e);
         }
     };
-    log.info(|line| {
+    if let Some(line) = &mut log.info() {
         line.str("started PROGRAM as process ")
-            .int(i64::from(child));
-    });
+            .int(child as u32)
+            .print();
+    }
     // PROGRAM has what it needs; vinit keeps no file open and no directory busy.
     match fd::close_range(3, !0, 0) {
         // ENOSYS: before Linux 5.9; vinit then keeps what it inherited.
         Ok(()) | Err(Errno::ENOSYS) => {}
         Err(e) => {
-            log.warn(|line| {
-                line.str("cannot close inherited files: ").errno(e);
-            });
+            if let Some(line) = &mut log.warn() {
+                line.str("cannot close inherited files: ").errno(e).print();
+            }
         }
     }
     let _ = fd::chdir(c"/");
@@ -204,36 +208,39 @@ fn set_up_process(options: &Options, log: &Log) -> Result<(), i32> {
     if options.subreaper {
         // SAFETY: PR_SET_CHILD_SUBREAPER takes a flag, no pointer.
         if let Err(e) = unsafe { process::prctl(pr::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } {
-            log.error(|line| {
-                line.str("cannot register as a child subreaper: ").errno(e);
-            });
+            Line::new()
+                .str("cannot register as a child subreaper: ")
+                .errno(e)
+                .print();
             return Err(FAILURE_EXIT);
         }
-        log.info(|line| {
-            line.str("registered as a child subreaper");
-        });
+        if let Some(line) = &mut log.info() {
+            line.str("registered as a child subreaper").print();
+        }
     }
     if let Some(signal) = options.parent_death_signal {
         // SAFETY: PR_SET_PDEATHSIG takes a signal number, no pointer.
         let result =
             unsafe { process::prctl(pr::PR_SET_PDEATHSIG, signal.raw() as usize, 0, 0, 0) };
         if let Err(e) = result {
-            log.error(|line| {
-                line.str("cannot set the parent-death signal ")
-                    .signal(signal);
-                line.str(": ").errno(e);
-            });
+            let mut line = Line::new();
+            line.str("cannot set the parent-death signal ")
+                .signal(signal);
+            line.str(": ").errno(e).print();
             return Err(FAILURE_EXIT);
         }
-        log.info(|line| {
-            line.str("parent-death signal set to ").signal(signal);
-        });
+        if let Some(line) = &mut log.info() {
+            line.str("parent-death signal set to ")
+                .signal(signal)
+                .print();
+        }
     }
-    if process::getpid() != 1 && !options.subreaper {
-        log.warn(|line| {
-            line.str("not running as PID 1 and not a child subreaper (-s): orphaned processes ");
-            line.str("will not be reaped by vinit");
-        });
+    if process::getpid() != 1
+        && !options.subreaper
+        && let Some(line) = &mut log.warn()
+    {
+        line.str("not running as PID 1 and not a child subreaper (-s): orphaned processes ");
+        line.str("will not be reaped by vinit").print();
     }
     Ok(())
 }

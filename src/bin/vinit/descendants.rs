@@ -11,19 +11,18 @@
 
 use core::ffi::CStr;
 
-use vspawn::fd::{self, oflags::O_DIRECTORY};
+use vspawn::fd::{self, RawFd, oflags::O_DIRECTORY};
 use vspawn::process::{self, Pid};
 use vspawn::signal::Signal;
 
 use crate::options::decimal;
-use crate::out::decimal_digits;
 
 /// Descendants remembered per call (4 bytes each, on the stack).
 const CAPACITY: usize = 1024;
 
 /// Sends `sig` to every live (not zombie) descendant of `ancestor`; returns how many were
 /// signalled.
-pub fn signal_descendants(ancestor: Pid, sig: Signal) -> u64 {
+pub fn signal_descendants(ancestor: Pid, sig: Signal) -> u32 {
     let mut known = [0 as Pid; CAPACITY];
     known[0] = ancestor;
     let mut len = 1;
@@ -50,19 +49,17 @@ pub fn signal_descendants(ancestor: Pid, sig: Signal) -> u64 {
 
 /// Calls `f(pid, parent, zombie)` for every process in `/proc`.
 fn for_each_process(mut f: impl FnMut(Pid, Pid, bool)) {
-    let Ok(dir) = fd::openat(fd::AT_FDCWD, c"/proc", O_DIRECTORY, 0) else {
+    let Ok(proc) = fd::openat(fd::AT_FDCWD, c"/proc", O_DIRECTORY, 0) else {
         return;
     };
     let mut buf = [0u8; 2048];
-    while let Ok(n @ 1..) = fd::getdents64(dir.as_raw_fd(), &mut buf) {
+    while let Ok(n @ 1..) = fd::getdents64(proc.as_raw_fd(), &mut buf) {
         let mut entries = buf.get(..n).unwrap_or_default();
         // struct linux_dirent64: ino (8), off (8), reclen (2), type (1), name (NUL-terminated).
         while let Some(&[lo, hi]) = entries.get(16..18) {
             let reclen = usize::from(u16::from_ne_bytes([lo, hi]));
             let name = entries.get(19..reclen).unwrap_or_default();
-            let name = name.split(|&b| b == 0).next().unwrap_or_default();
-            let pid = decimal(name).and_then(|n| Pid::try_from(n).ok());
-            if let Some((pid, (parent, zombie))) = pid.and_then(|pid| Some((pid, stat(pid)?))) {
+            if let Some((pid, parent, zombie)) = stat(proc.as_raw_fd(), name) {
                 f(pid, parent, zombie);
             }
             entries = match entries.get(reclen..) {
@@ -73,19 +70,18 @@ fn for_each_process(mut f: impl FnMut(Pid, Pid, bool)) {
     }
 }
 
-/// Reads `/proc/<pid>/stat` (`pid (comm) state ppid ...`, where `comm` may hold spaces and
-/// parentheses, hence the last `)`): the parent, and whether `pid` is a zombie.
-fn stat(pid: Pid) -> Option<(Pid, bool)> {
-    let mut path = *b"/proc/\0\0\0\0\0\0\0\0\0\0\0/stat\0";
-    let mut digits = [0u8; 20];
-    let digits = decimal_digits(pid as u64, &mut digits);
-    // "/proc/" + up to 10 digits + "/stat\0": the digits go at 6, the rest follows them.
-    let tail = b"/stat\0";
-    let end = 6 + digits.len();
-    path.get_mut(6..end)?.copy_from_slice(digits);
-    path.get_mut(end..end + tail.len())?.copy_from_slice(tail);
-    let path = CStr::from_bytes_until_nul(&path).ok()?;
-    let file = fd::openat(fd::AT_FDCWD, path, fd::oflags::O_RDONLY, 0).ok()?;
+/// For the entry `name` of `/proc` (open as `proc`), if it is a process: its pid, its parent,
+/// and whether it is a zombie, from `<pid>/stat` (`pid (comm) state ppid ...`, where `comm` may
+/// hold spaces and parentheses, hence the last `)`).
+fn stat(proc: RawFd, name: &[u8]) -> Option<(Pid, Pid, bool)> {
+    let len = name.iter().position(|&b| b == 0)?;
+    let pid = Pid::try_from(decimal(name.get(..len)?)?).ok()?;
+    // SAFETY: digits (`decimal` accepted them), then the NUL at `len`: no other NUL. (Cheaper
+    // than `CStr::from_bytes_until_nul`, whose `memchr` is inlined.)
+    let name = unsafe { CStr::from_bytes_with_nul_unchecked(name.get(..=len)?) };
+    // Relative to the directory fds: no path to assemble.
+    let dir = fd::openat(proc, name, O_DIRECTORY, 0).ok()?;
+    let file = fd::openat(dir.as_raw_fd(), c"stat", fd::oflags::O_RDONLY, 0).ok()?;
     let mut text = [0u8; 256];
     let n = fd::read(file.as_raw_fd(), &mut text).ok()?;
     let text = text.get(..n)?;
@@ -95,5 +91,5 @@ fn stat(pid: Pid) -> Option<(Pid, bool)> {
     let parent = after.get(1..)?;
     let parent = parent.split(|&b| b == b' ').next()?;
     let parent = Pid::try_from(decimal(parent)?).ok()?;
-    Some((parent, state == b'Z'))
+    Some((pid, parent, state == b'Z'))
 }

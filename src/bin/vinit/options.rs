@@ -11,45 +11,43 @@ use core::fmt;
 
 use vspawn::signal::Signal;
 
-/// The one-line synopsis (a macro, for `concat!`).
-macro_rules! synopsis {
+/// The synopsis, two lines (a macro, for `concat!`).
+macro_rules! usage {
     () => {
-        "usage: vinit [-s] [-g] [-p SIGNAL] [-e CODE]... [-w] [-v]... [-t SECONDS] [--version] \
-         [-h] [--] PROGRAM [ARG]..."
+        "usage: vinit [-s] [-g] [-p SIGNAL] [-e CODE]... [-w] [-v]... [-t SECONDS] [--] PROGRAM \
+         [ARG]...\n       vinit --version | -h\n"
     };
 }
 
-/// What follows the reason of a usage error on standard error: the synopsis and a hint.
-pub const USAGE_HINT: &str = concat!(synopsis!(), "\ntry 'vinit -h' for more information\n");
-
-/// The full help, for `-h`.
-pub const HELP: &str = "\
-usage: vinit [-s] [-g] [-p SIGNAL] [-e CODE]... [-w] [-v]... [-t SECONDS] [--] PROGRAM [ARG]...
-       vinit --version | -h
-
-Runs PROGRAM (looked up in PATH) as its child, in a process group of its own, with the signal
-mask, ignored signals, directory and files vinit got; forwards signals to it, reaps zombies,
-and exits with PROGRAM's status: its exit code, or 128+N if signal N killed it; 127 if it was
-not found (ENOENT, ENOTDIR, ENAMETOOLONG, ELOOP), 126 if it could not be run (any other error),
-1 for vinit's own errors.
+/// The help, for `-h`: the synopsis, what vinit does, its exit status, one line per option.
+pub const HELP: &str = concat!(
+    usage!(),
+    "
+Runs PROGRAM (searched in PATH) in its own process group, forwards signals to it (but SIGCHLD
+and faults), and reaps zombies. Exits with PROGRAM's exit code, or 128+N if signal N killed it;
+127 if PROGRAM was not found, 126 if it could not run, 1 on vinit's own errors.
 
   -s          be a child subreaper (when not PID 1), to reap orphans
-  -g          send forwarded signals to PROGRAM's whole process group
+  -g          forward signals to PROGRAM's whole process group
   -p SIGNAL   the signal vinit gets when its parent dies (KILL, SIGKILL, 9)
-  -e CODE     exit with 0 instead of CODE (0-255; 128+N for signal N); repeatable
+  -e CODE     exit 0 instead of CODE (0-255); repeatable
   -w          warn when reaping a process other than PROGRAM
   -v          more messages (-vv, -vvv)
-  -t SECONDS  once PROGRAM has exited, send SIGTERM to the others (every process as PID 1,
-              vinit's descendants otherwise), reap them for up to SECONDS, then SIGKILL the
-              rest; without -t, vinit exits with PROGRAM
+  -t SECONDS  once PROGRAM has exited, SIGTERM the others (every process as PID 1, else
+              vinit's descendants), then SIGKILL those left after SECONDS
   --version   print the version
   -h, --help  print this help
 
-Every signal is forwarded but SIGCHLD and the fault signals (SIGSEGV, SIGBUS, SIGILL, SIGFPE,
-SIGABRT, SIGTRAP, SIGSYS); vinit never stops on SIGTSTP, SIGTTIN or SIGTTOU.
-Environment: VINIT_SUBREAPER (as -s), VINIT_KILL_PROCESS_GROUP (as -g), VINIT_VERBOSITY=N
-(default 1; each -v adds one).
-";
+Environment: VINIT_SUBREAPER (-s), VINIT_KILL_PROCESS_GROUP (-g), VINIT_VERBOSITY=N (default 1)
+"
+);
+
+/// What follows the reason of a usage error on standard error: the synopsis, which is the start
+/// of [`HELP`] (a slice of it, so that the binary holds the text once).
+pub const USAGE: &str = match HELP.split_at_checked(usage!().len()) {
+    Some((usage, _)) => usage,
+    None => panic!("HELP starts with the synopsis"),
+};
 
 /// The default verbosity: errors and warnings.
 pub const DEFAULT_VERBOSITY: u32 = 1;
@@ -205,12 +203,19 @@ pub fn parse<'a>(
         options.verbosity = decimal(value).ok_or(UsageError::BadVerbosity(value))?;
     }
 
-    let mut args = argv.into_iter().enumerate().skip(1);
-    while let Some((index, arg)) = args.next() {
+    let mut args = argv.into_iter();
+    // `argv[0]`; an index kept by hand (`enumerate().skip(1)` costs code).
+    args.next();
+    let mut index = 0;
+    while let Some(arg) = args.next() {
+        index += 1;
         match arg {
             b"--" => {
                 return match args.next() {
-                    Some((program, _)) => Ok(Parsed::Run { options, program }),
+                    Some(_) => Ok(Parsed::Run {
+                        options,
+                        program: index + 1,
+                    }),
                     None => Err(UsageError::MissingProgram),
                 };
             }
@@ -231,7 +236,8 @@ pub fn parse<'a>(
                         b'p' | b'e' | b't' => {
                             // The value: the rest of this argument, or the next one.
                             let value = if rest.is_empty() {
-                                args.next().ok_or(UsageError::MissingValue(option))?.1
+                                index += 1;
+                                args.next().ok_or(UsageError::MissingValue(option))?
                             } else {
                                 core::mem::take(&mut rest)
                             };
@@ -296,13 +302,19 @@ pub fn parse_signal(value: &[u8]) -> Option<Signal> {
     }
     let index = SIGNAL_NAMES
         .split(|&b| b == b' ')
-        .position(|name| name.eq_ignore_ascii_case(bare))?;
+        .position(|name| strip_prefix_ignore_case(bare, name) == Some(b""))?;
     Signal::new(i32::try_from(index).ok()? + 1)
 }
 
-fn strip_prefix_ignore_case<'a>(s: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
-    let (head, rest) = s.split_at_checked(prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then_some(rest)
+/// `s` without `upper_prefix` (in upper case), compared ignoring ASCII case. A plain loop:
+/// `<[u8]>::eq_ignore_ascii_case` is unrolled into 300 bytes of code on x86_64.
+fn strip_prefix_ignore_case<'a>(s: &'a [u8], upper_prefix: &[u8]) -> Option<&'a [u8]> {
+    let (head, rest) = s.split_at_checked(upper_prefix.len())?;
+    let same = head
+        .iter()
+        .zip(upper_prefix)
+        .all(|(a, b)| a.to_ascii_uppercase() == *b);
+    same.then_some(rest)
 }
 
 /// The names of signals 1 to 31 without `SIG`, in order (`Signal::name` has them in a table of

@@ -52,14 +52,12 @@ impl Line {
         self
     }
 
-    /// Appends a number in decimal, with a `-` if negative.
+    /// Appends a number in decimal. Every number vinit shows is one that cannot be negative (a
+    /// pid, an exit code, an errno, a count): its `u32` value.
     #[inline(never)]
-    pub fn int(&mut self, n: i64) -> &mut Line {
-        if n < 0 {
-            self.str("-");
-        }
-        let mut digits = [0u8; 20];
-        self.bytes(decimal_digits(n.unsigned_abs(), &mut digits))
+    pub fn int(&mut self, n: u32) -> &mut Line {
+        let mut digits = [0u8; 10];
+        self.bytes(decimal_digits(n, &mut digits))
     }
 
     /// Appends a signal's name (`SIGTERM`, `SIGRTMIN+3`).
@@ -70,7 +68,7 @@ impl Line {
             Some(name) => self.bytes(name),
             None => self
                 .str("RTMIN+")
-                .int(i64::from(sig.raw() - Signal::SIGRTMIN_KERNEL)),
+                .int((sig.raw() - Signal::SIGRTMIN_KERNEL) as u32),
         }
     }
 
@@ -80,7 +78,7 @@ impl Line {
     pub fn errno(&mut self, e: Errno) -> &mut Line {
         match describe(e) {
             Some(text) => self.bytes(text),
-            None => self.str("errno ").int(i64::from(e.raw())),
+            None => self.str("errno ").int(e.raw() as u32),
         }
     }
 
@@ -99,7 +97,7 @@ impl Line {
 }
 
 /// Writes `n` in decimal at the end of `digits` and returns those digits.
-pub fn decimal_digits(mut n: u64, digits: &mut [u8; 20]) -> &[u8] {
+fn decimal_digits(mut n: u32, digits: &mut [u8; 10]) -> &[u8] {
     let mut used = 0;
     for slot in digits.iter_mut().rev() {
         *slot = b'0' + (n % 10) as u8;
@@ -109,7 +107,7 @@ pub fn decimal_digits(mut n: u64, digits: &mut [u8; 20]) -> &[u8] {
             break;
         }
     }
-    digits.get(20 - used..).unwrap_or_default()
+    digits.get(10 - used..).unwrap_or_default()
 }
 
 /// The errors vinit describes: those `execve` and the spawn return, and those of the few calls
@@ -198,43 +196,38 @@ fn describe(e: Errno) -> Option<&'static [u8]> {
     None
 }
 
-/// Messages by importance: errors always, warnings from verbosity 1 (the default), information
-/// from 2, debugging from 3. Each method fills a line with `f` and prints it, if its level is
-/// shown.
+/// Messages by importance: errors always (a [`Line::new`] printed), warnings from verbosity 1
+/// (the default), information from 2, debugging from 3. Each method starts a line, to fill and
+/// [`print`](Line::print), if its level is shown.
 pub struct Log {
     /// `VINIT_VERBOSITY`, plus one per `-v`.
     pub verbosity: u32,
 }
 
 impl Log {
-    /// An error.
-    pub fn error(&self, f: impl Fn(&mut Line)) {
-        self.at(0, "", &f);
-    }
-
     /// A warning (`vinit: warning: ...`).
-    pub fn warn(&self, f: impl Fn(&mut Line)) {
-        self.at(1, "warning: ", &f);
+    pub fn warn(&self) -> Option<Line> {
+        self.at(1, "warning: ")
     }
 
     /// Information.
-    pub fn info(&self, f: impl Fn(&mut Line)) {
-        self.at(2, "", &f);
+    pub fn info(&self) -> Option<Line> {
+        self.at(2, "")
     }
 
     /// Debugging.
-    pub fn debug(&self, f: impl Fn(&mut Line)) {
-        self.at(3, "", &f);
+    pub fn debug(&self) -> Option<Line> {
+        self.at(3, "")
     }
 
-    /// One copy of the line handling for every message (`f` is called through a pointer).
+    /// A line starting with `prefix`, if `level` is shown (one copy of this for every message).
     #[inline(never)]
-    fn at(&self, level: u32, prefix: &str, f: &dyn Fn(&mut Line)) {
-        if level <= self.verbosity {
-            let mut line = Line::new();
-            line.str(prefix);
-            f(&mut line);
-            line.print();
+    fn at(&self, level: u32, prefix: &str) -> Option<Line> {
+        if level > self.verbosity {
+            return None;
         }
+        let mut line = Line::new();
+        line.str(prefix);
+        Some(line)
     }
 }

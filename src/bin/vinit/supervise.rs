@@ -76,9 +76,12 @@ impl<'a> Supervisor<'a> {
         if sig == Signal::SIGCHLD {
             self.reap();
         } else if SYNCHRONOUS.contains(sig) {
-            self.log.debug(|line| {
-                line.str("dropped ").signal(sig).str(" (not forwarded)");
-            });
+            if let Some(line) = &mut self.log.debug() {
+                line.str("dropped ")
+                    .signal(sig)
+                    .str(" (not forwarded)")
+                    .print();
+            }
         } else {
             let (target, what) = if self.options.kill_process_group {
                 (-self.child, "process group ")
@@ -86,13 +89,14 @@ impl<'a> Supervisor<'a> {
                 (self.child, "process ")
             };
             let sent = process::kill(target, Some(sig));
-            self.log.debug(|line| {
+            if let Some(line) = &mut self.log.debug() {
                 line.str("forwarded ").signal(sig).str(" to ").str(what);
-                line.int(i64::from(self.child));
+                line.int(self.child as u32);
                 if let Err(e) = sent {
                     line.str(": ").errno(e);
                 }
-            });
+                line.print();
+            }
         }
     }
 
@@ -115,22 +119,20 @@ impl<'a> Supervisor<'a> {
     fn reaped(&mut self, pid: Pid, status: ExitStatus) {
         if pid == self.child {
             self.status = Some(status);
-            self.log.info(|line| {
-                line.str("PROGRAM (process ").int(i64::from(pid)).str(") ");
-                describe_status(line, status);
-            });
+            if let Some(line) = &mut self.log.info() {
+                line.str("PROGRAM (process ").int(pid as u32).str(") ");
+                describe_status(line, status).print();
+            }
             return;
         }
-        let report = |line: &mut Line| {
-            line.str("reaped zombie process ")
-                .int(i64::from(pid))
-                .str(" (");
-            describe_status(line, status).str(")");
-        };
-        if self.options.warn_on_reap {
-            self.log.warn(report);
+        let mut line = if self.options.warn_on_reap {
+            self.log.warn()
         } else {
-            self.log.debug(report);
+            self.log.debug()
+        };
+        if let Some(line) = &mut line {
+            line.str("reaped zombie process ").int(pid as u32).str(" (");
+            describe_status(line, status).str(")").print();
         }
     }
 
@@ -182,12 +184,11 @@ impl<'a> Supervisor<'a> {
     fn after_program(&mut self, sig: Signal) {
         if sig == Signal::SIGCHLD {
             self.reap();
-        } else {
-            self.log.debug(|line| {
-                line.str("dropped ")
-                    .signal(sig)
-                    .str(" (PROGRAM has exited)");
-            });
+        } else if let Some(line) = &mut self.log.debug() {
+            line.str("dropped ")
+                .signal(sig)
+                .str(" (PROGRAM has exited)")
+                .print();
         }
     }
 
@@ -196,15 +197,18 @@ impl<'a> Supervisor<'a> {
         let me = process::getpid();
         if me == 1 {
             let _ = process::kill(-1, Some(sig));
-            self.log.info(|line| {
-                line.str("sent ").signal(sig).str(" to every process");
-            });
+            if let Some(line) = &mut self.log.info() {
+                line.str("sent ")
+                    .signal(sig)
+                    .str(" to every process")
+                    .print();
+            }
         } else {
             let count = signal_descendants(me, sig);
-            self.log.info(|line| {
-                line.str("sent ").signal(sig).str(" to ").int(count as i64);
-                line.str(" remaining descendant(s)");
-            });
+            if let Some(line) = &mut self.log.info() {
+                line.str("sent ").signal(sig).str(" to ").int(count);
+                line.str(" remaining descendant(s)").print();
+            }
         }
     }
 }
@@ -219,10 +223,10 @@ fn now() -> u64 {
 /// Appends `exited with status N` or `was killed by SIGX`.
 fn describe_status(line: &mut Line, status: ExitStatus) -> &mut Line {
     match (status.code(), status.signal().and_then(Signal::new)) {
-        (Some(code), _) => line.str("exited with status ").int(i64::from(code)),
+        (Some(code), _) => line.str("exited with status ").int(code as u32),
         (None, Some(sig)) => line.str("was killed by ").signal(sig),
         (None, None) => line
             .str("ended with wait status ")
-            .int(i64::from(status.into_raw())),
+            .int(status.into_raw() as u32),
     }
 }
