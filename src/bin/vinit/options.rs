@@ -210,18 +210,20 @@ pub fn parse<'a>(
     while let Some(arg) = args.next() {
         index += 1;
         match arg {
-            b"--" => {
-                return match args.next() {
-                    Some(_) => Ok(Parsed::Run {
-                        options,
-                        program: index + 1,
-                    }),
-                    None => Err(UsageError::MissingProgram),
+            [b'-', b'-', long @ ..] => {
+                return match long {
+                    b"" => match args.next() {
+                        Some(_) => Ok(Parsed::Run {
+                            options,
+                            program: index + 1,
+                        }),
+                        None => Err(UsageError::MissingProgram),
+                    },
+                    b"version" => Ok(Parsed::Version),
+                    b"help" => Ok(Parsed::Help),
+                    _ => Err(UsageError::UnknownLongOption(arg)),
                 };
             }
-            b"--version" => return Ok(Parsed::Version),
-            b"--help" => return Ok(Parsed::Help),
-            [b'-', b'-', ..] => return Err(UsageError::UnknownLongOption(arg)),
             // A lone `-` is an operand, as for getopt: the program's name.
             [b'-', cluster @ ..] if !cluster.is_empty() => {
                 let mut rest = cluster;

@@ -42,12 +42,13 @@ impl Line {
     /// Appends raw bytes (cut at the capacity).
     #[inline(never)]
     pub fn bytes(&mut self, bytes: &[u8]) -> &mut Line {
-        let taken = CAPACITY.saturating_sub(self.len).min(bytes.len());
-        let to = self.buf.get_mut(self.len..self.len + taken);
-        if let (Some(to), Some(from)) = (to, bytes.get(..taken)) {
-            to.copy_from_slice(from);
-            self.len += taken;
+        let free = self.buf.get_mut(self.len..).unwrap_or_default();
+        // Byte by byte, where `copy_from_slice` would bring a panic path for lengths that differ.
+        let taken = free.len().min(bytes.len());
+        for (to, from) in free.iter_mut().zip(bytes) {
+            *to = *from;
         }
+        self.len += taken;
         self.cut |= taken < bytes.len();
         self
     }
