@@ -139,7 +139,17 @@ fn main(start: Start) -> i32 {
     say(format_args!(
         "vinit_scenarios: exiting with status {status}; vinit must exit with it too\n"
     ));
+    drain_stdout();
     status
+}
+
+/// Waits until the terminal has sent everything we wrote (`tcdrain`): vinit exits right after
+/// us, and the kernel's panic for PID 1's exit would cut off console output still queued.
+fn drain_stdout() {
+    const TCSBRK: usize = 0x5409;
+    // SAFETY: TCSBRK with a non-zero argument only waits for output to drain; no pointer. An
+    // error (stdout is no terminal) leaves nothing to wait for.
+    let _ = unsafe { sc::syscall3(sc::nr::IOCTL, 1, TCSBRK, 1) };
 }
 
 fn child_of_pid1(t: &mut Failure) -> Outcome {

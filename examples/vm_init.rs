@@ -78,6 +78,8 @@ fn main(start: Start) -> i32 {
     if start.getenv("VSPAWN_VM").is_none() {
         env.push(vm_variable(&mut machine));
     }
+    // The vinit tests run the guest's own vinit (they cannot build one: there is no cargo here).
+    env.push(c"VSPAWN_VINIT=/sbin/vinit");
     let mut env_slots = [core::ptr::null(); MAX_LIST + 1];
     let envp = env.array(&mut env_slots);
 
@@ -126,11 +128,15 @@ fn main(start: Start) -> i32 {
 /// Mounts what the tests may expect of a Linux system (as init.sh does). devtmpfs brings the
 /// full `/dev` (the initramfs only has `console` and `null`); the console stays open across it.
 fn mount_file_systems() {
-    let mounts: [(&CStr, &CStr, &CStr, &CStr); 4] = [
+    let mounts: [(&CStr, &CStr, &CStr, &CStr); 6] = [
         (c"proc", c"/proc", c"proc", c""),
         (c"sysfs", c"/sys", c"sysfs", c""),
         (c"tmpfs", c"/tmp", c"tmpfs", c"mode=1777"),
         (c"devtmpfs", c"/dev", c"devtmpfs", c""),
+        // Pseudo-terminals (`/dev/ptmx` opens this instance) and the cgroup tree, for the tests
+        // of terminal foregrounds and of CLONE_INTO_CGROUP.
+        (c"devpts", c"/dev/pts", c"devpts", c"mode=620,ptmxmode=666"),
+        (c"cgroup2", c"/sys/fs/cgroup", c"cgroup2", c""),
     ];
     for (source, target, fstype, data) in mounts {
         // The initramfs has these directories; made here in case another one does not.

@@ -266,29 +266,10 @@ fn open_pty() -> Option<(fd::OwnedFd, std::ffi::CString)> {
     }
 }
 
-/// In the VM (a bare initramfs) nothing mounts devpts; we may, as its root.
-fn mount_devpts_in_the_vm() {
-    if std::env::var_os("VSPAWN_VM").is_none() || std::path::Path::new("/dev/pts/ptmx").exists() {
-        return;
-    }
-    let _ = std::fs::create_dir_all("/dev/pts");
-    // SAFETY: plain mount(2) with NUL-terminated strings.
-    unsafe {
-        libc::mount(
-            c"devpts".as_ptr(),
-            c"/dev/pts".as_ptr(),
-            c"devpts".as_ptr(),
-            0,
-            c"ptmxmode=0666".as_ptr().cast(),
-        )
-    };
-}
-
 const TIOCSCTTY: usize = 0x540E;
 
 #[test]
 fn foreground_makes_the_childs_group_the_terminals_foreground_group() {
-    mount_devpts_in_the_vm();
     let Some((_master, slave)) = open_pty() else {
         skip!("no pseudo-terminal here (/dev/ptmx with devpts): tcsetpgrp needs one");
     };
@@ -365,19 +346,6 @@ fn cgroup2_mount() -> Option<(String, String)> {
 fn cgroup_starts_the_child_in_that_cgroup() {
     if process::geteuid() != 0 {
         skip!("not root: cannot create a cgroup");
-    }
-    if std::env::var_os("VSPAWN_VM").is_some() && cgroup2_mount().is_none() {
-        let _ = std::fs::create_dir_all("/tmp/vspawn-cgroup2");
-        // SAFETY: plain mount(2) with NUL-terminated strings.
-        unsafe {
-            libc::mount(
-                c"cgroup2".as_ptr(),
-                c"/tmp/vspawn-cgroup2".as_ptr(),
-                c"cgroup2".as_ptr(),
-                0,
-                std::ptr::null(),
-            )
-        };
     }
     let Some((mount, root)) = cgroup2_mount() else {
         skip!("no cgroup2 hierarchy mounted");

@@ -21,6 +21,8 @@
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 unset VSPAWN_EMULATOR
 export VSPAWN_VM="${VSPAWN_VM:-$(uname -m)}"
+# The vinit tests run the guest's own vinit (there is no cargo here to build one).
+export VSPAWN_VINIT=/sbin/vinit
 
 # What the tests may expect of a Linux system. devtmpfs brings the full /dev (the initramfs only
 # has console and null); the console stays open across the mount.
@@ -28,6 +30,9 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mkdir -p /dev/pts /sys/fs/cgroup
+mount -t devpts -o mode=620,ptmxmode=666 devpts /dev/pts
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
 cd /tmp || cd /
 
 for test in /tests/*; do
