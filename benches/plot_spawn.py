@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Plots the spawn benchmark: latency against the parent's resident memory, one line per method
-(log-log), and thread create + join beside it. Input: the JSON of `cargo bench --bench spawn`;
+(log-log), thread create + join beside it, and vinit's launch overhead (when measured). Input: the JSON of `cargo bench --bench spawn`;
 output: a PNG. Used by scripts/bench.
 
 usage: plot_spawn.py SPAWN.json OUT.png
@@ -46,10 +46,13 @@ def main():
         if all(y is not None for y in ys):
             lines[method] = ys
 
-    fig, (ax, zx, bx) = plt.subplots(
-        1, 3, figsize=(16, 6.2), gridspec_kw={"width_ratios": [2.3, 1.5, 1.1]},
-        layout="constrained",
+    launch = data.get("vinit_launch")
+    widths = [2.3, 1.5, 1.1] + ([0.75] if launch else [])
+    fig, axes = plt.subplots(
+        1, len(widths), figsize=(16 + 3.2 * bool(launch), 6.2),
+        gridspec_kw={"width_ratios": widths}, layout="constrained",
     )
+    ax, zx, bx = axes[:3]
     # All methods, log-log: fork against the rest.
     for method, ys in lines.items():
         last = f"{ys[-1]:.0f} µs" if ys[-1] < 1000 else f"{ys[-1] / 1000:.0f} ms"
@@ -116,6 +119,27 @@ def main():
         bx.grid(True, axis="y", alpha=0.35)
     else:
         bx.axis("off")
+
+    if launch:
+        vx = axes[3]
+        values = [launch["direct"]["median_us"], launch["via_vinit"]["median_us"]]
+        vx.bar([0, 1], values, color=["#d62728", "#e377c2"], width=0.6)
+        vx.set_xticks([0, 1])
+        vx.set_xticklabels(["true", "vinit -s --\ntrue"], fontsize=8.5)
+        for i, v in enumerate(values):
+            vx.annotate(f"{v:.0f} µs", (i, v), xytext=(0, 3), textcoords="offset points",
+                        ha="center", fontsize=9)
+        top = max(values) * 1.3
+        vx.annotate(
+            f"+{launch['difference_us']:.0f} µs\n({launch['ratio']:.2f}×)",
+            (0.5, (values[0] + values[1]) / 2), ha="center", va="center", fontsize=9.5,
+            fontweight="bold", color="#8c2d6e",
+        )
+        vx.set_ylim(0, top)
+        vx.set_xlabel("parent without ballast")
+        vx.set_ylabel("spawn + wait, median µs")
+        vx.set_title("vinit launch overhead")
+        vx.grid(True, axis="y", alpha=0.35)
 
     m = data.get("machine", {})
     fig.suptitle(

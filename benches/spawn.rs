@@ -1,7 +1,8 @@
 //! Settles fork vs vfork vs posix_spawn (issue 7): spawn + wait of a tiny static `true`, by six
 //! methods, with the parent holding 16 MiB, 1 GiB and 4 GiB of touched memory; and thread
 //! create + join: vspawn's (`thread::spawn`, and `thread::spawn_on` with a stack kept across
-//! threads, which shows what a stack cache would give) against std's.
+//! threads, which shows what a stack cache would give) against std's; and the launch overhead
+//! of vinit: spawn + wait of `vinit -s -- true` against that of `true`.
 //!
 //! Run it with `cargo bench --bench spawn` (or `scripts/bench`, which also regenerates
 //! `docs/bench.json` and the plot). It prints a table of medians with each method's ratio to
@@ -19,13 +20,23 @@
 //! runs in a phase of its own ([`COPY_BUDGET`]). At least [`MIN_ROUNDS`] each. We report
 //! medians (and quartiles, minimum and sample count in the JSON).
 //!
-//! Options, after `--`: `--only ID,ID…` (method ids as in the JSON), `--sizes 16M,1G,4G`,
+//! Options, after `--`: `--only ID,ID…` (method ids as in the JSON, and `vinit_launch`),
+//! `--sizes 16M,1G,4G`,
 //! `--no-strace`. A run with any of them left out writes `spawn-partial.json` instead.
 //!
 //! The program spawned is `examples/true.rs`, built statically without libc, so that the numbers
 //! are about the spawn and not about a dynamic loader. The bench builds it itself (`cargo build
-//! --release --example true` into `<target dir>/bench/true-build`); `VSPAWN_BENCH_TRUE=PATH`
+//! --release --example true` into `<target dir>/bench/build`); `VSPAWN_BENCH_TRUE=PATH`
 //! picks another program.
+//!
+//! vinit's launch overhead: both programs spawned by vspawn's `Spawn::spawn` with default
+//! attributes from the parent as it starts (no ballast), in rounds of the two in a random order,
+//! every one of them required to exit 0. vinit runs the same static `true` by its path (no PATH
+//! search), with `-s`: not being PID 1, it would otherwise warn on stderr at every start; with it
+//! vinit writes nothing, so its stderr stays the bench's. The difference of the medians is what
+//! vinit adds (its exec, its setup, its own spawn of `true`, the reaping). The bench builds vinit
+//! as it ships (`cargo build --release --bin vinit`, default features, into the same directory);
+//! `VSPAWN_BENCH_VINIT=PATH` picks another.
 //!
 //! The parent's memory is private anonymous memory with every byte written, advised
 //! `MADV_NOHUGEPAGE`: 4 KiB pages, as a heap of mixed allocations has, and what a fork must copy
@@ -33,7 +44,7 @@
 //! a little over 4 GiB free.
 //!
 //! Without `--bench` (`cargo test --benches`) it only checks that every method spawns and reaps
-//! a child once, without extra memory.
+//! a child once, without extra memory (and vinit once, if one was built: no build there).
 
 use std::ffi::{CStr, CString, OsStr, c_char};
 use std::fmt::Write as _;
@@ -63,17 +74,25 @@ const THREAD_ROUNDS: usize = 3000;
 /// The program to spawn, in every form the methods take, prepared once.
 struct Target {
     path: CString,
-    /// `[path, NULL]`.
+    /// `[path, args…, NULL]`.
     argv: Vec<*const c_char>,
     /// This process's environment, `NULL`-terminated (std's `Command` inherits it too).
     envp: Vec<*const c_char>,
-    /// Owns the strings `envp` points to.
+    /// Owns the strings `argv` (after the path) and `envp` point to.
+    _args: Vec<CString>,
     _env: Vec<CString>,
 }
 
 impl Target {
     fn new(path: &Path) -> Target {
-        let path = CString::new(path.as_os_str().as_bytes()).expect("NUL in the program's path");
+        Target::with_args(path, &[])
+    }
+
+    /// `path` run with the arguments `args` (`argv[0]` is `path`).
+    fn with_args(path: &Path, args: &[&OsStr]) -> Target {
+        let c = |s: &OsStr| CString::new(s.as_bytes()).expect("NUL in the program's arguments");
+        let path = c(path.as_os_str());
+        let args: Vec<CString> = args.iter().map(|a| c(a)).collect();
         let env: Vec<CString> = std::env::vars_os()
             .map(|(k, v)| {
                 let mut kv = k.as_bytes().to_vec();
@@ -87,11 +106,16 @@ impl Target {
             .map(|s| s.as_ptr())
             .chain([std::ptr::null()])
             .collect();
-        let argv = vec![path.as_ptr(), std::ptr::null()];
+        let argv = [path.as_ptr()]
+            .into_iter()
+            .chain(args.iter().map(|a| a.as_ptr()))
+            .chain([std::ptr::null()])
+            .collect();
         Target {
             path,
             argv,
             envp,
+            _args: args,
             _env: env,
         }
     }
@@ -159,6 +183,11 @@ const METHODS: [Method; 6] = [
 /// vspawn's spawner with its full safety: default attributes (signals blocked around the
 /// clone, handlers reset in the child), the exec-error channel, then `Child::wait`.
 fn vspawn_spawn(t: &Target) {
+    spawn_wait(t, "vspawn");
+}
+
+/// [`vspawn_spawn`], with `what` in the messages of its failures.
+fn spawn_wait(t: &Target, what: &str) {
     // SAFETY: both arrays are NULL-terminated arrays of C strings that `t` owns and keeps
     // unchanged while the request lives.
     let (argv, envp) = unsafe {
@@ -167,11 +196,15 @@ fn vspawn_spawn(t: &Target) {
             CStrArray::from_raw(t.envp.as_ptr()),
         )
     };
-    let mut child = Spawn::new(Program::Path(&t.path), argv, envp)
-        .spawn()
-        .expect("vspawn: spawn");
-    let status = child.wait().expect("vspawn: wait");
-    assert_eq!(status.code(), Some(0), "vspawn: exit status");
+    let mut child = match Spawn::new(Program::Path(&t.path), argv, envp).spawn() {
+        Ok(child) => child,
+        Err(e) => panic!("{what}: spawn: {e}"),
+    };
+    let status = match child.wait() {
+        Ok(status) => status,
+        Err(e) => panic!("{what}: wait: {e}"),
+    };
+    assert_eq!(status.code(), Some(0), "{what}: exit status ({status})");
 }
 
 /// vspawn's raw vfork, whose child only calls `execve`; `wait4` through vspawn.
@@ -602,6 +635,85 @@ fn measure_threads(chosen: &[usize], rng: &mut Shuffle) -> Vec<Option<Stats>> {
     stats
 }
 
+/// vinit's options in the launch measurement: `-s` (child subreaper), without which vinit, not
+/// being PID 1, warns on stderr at every start; then PROGRAM.
+/// The id of the vinit launch measurement (for `--only` and the system call counts).
+const VINIT_LAUNCH: &str = "vinit_launch";
+
+const VINIT_ARGS: [&str; 2] = ["-s", "--"];
+/// Launch rounds (each: `true` once and `vinit -s -- true` once), at least and at most, and the
+/// time after which they stop (once there are [`MIN_ROUNDS`]).
+const LAUNCH_LIMITS: (usize, usize, Duration) = (MIN_ROUNDS, 3000, Duration::from_secs(10));
+
+/// `vinit -s -- PROGRAM`: `vinit` with [`VINIT_ARGS`] running `program` (by its path, so no
+/// PATH search: the same file as the direct spawn).
+fn vinit_target(vinit: &Path, program: &Path) -> Target {
+    let args: Vec<&OsStr> = (VINIT_ARGS.iter().map(OsStr::new))
+        .chain([program.as_os_str()])
+        .collect();
+    Target::with_args(vinit, &args)
+}
+
+/// The launch overhead of vinit: spawn + wait of `true`, and of `vinit -s -- true`.
+struct Launch {
+    vinit: PathBuf,
+    direct: Stats,
+    via_vinit: Stats,
+    /// The median of the per-round differences (`vinit` minus `true` of the same round).
+    paired_difference: f64,
+}
+
+/// Measures [`Launch`] in the parent as it is (no ballast): rounds of both spawns in a random
+/// order, both with vspawn's `Spawn::spawn` and default attributes. Every sample must exit 0.
+fn measure_launch(direct: &Target, vinit: &Target, rng: &mut Shuffle) -> Launch {
+    let runs = [
+        (direct, "spawn of true"),
+        (vinit, "spawn of vinit -s -- true"),
+    ];
+    let mut samples = rounds(runs.len(), LAUNCH_LIMITS, rng, |k| {
+        spawn_wait(runs[k].0, runs[k].1)
+    });
+    let mut diffs: Vec<f64> = (samples[1].iter().zip(&samples[0]))
+        .map(|(v, d)| (v.as_secs_f64() - d.as_secs_f64()) * 1e6)
+        .collect();
+    diffs.sort_by(f64::total_cmp);
+    let n = diffs.len();
+    let paired_difference = (diffs[(n - 1) / 2] + diffs[n / 2]) / 2.0;
+    Launch {
+        vinit: vinit.path().to_path_buf(),
+        direct: Stats::of(&mut samples[0]),
+        via_vinit: Stats::of(&mut samples[1]),
+        paired_difference,
+    }
+}
+
+impl Launch {
+    fn difference(&self) -> f64 {
+        self.via_vinit.median - self.direct.median
+    }
+
+    fn ratio(&self) -> f64 {
+        self.via_vinit.median / self.direct.median
+    }
+}
+
+/// Where vinit comes from, for the smoke run (no build there): `VSPAWN_BENCH_VINIT`, the bench's
+/// build of it, or the one cargo built for this bench's profile; `None` without any.
+fn smoke_vinit() -> Option<PathBuf> {
+    (built_program(&VINIT, false).ok())
+        .filter(|p| p.exists())
+        .or_else(|| option_env!("CARGO_BIN_EXE_vinit").map(PathBuf::from))
+        .filter(|p| p.exists())
+}
+
+/// Whether this process's standard input is a terminal: vinit then also hands the terminal's
+/// foreground to its child (one more thing it does per launch). `scripts/bench` gives the bench
+/// `/dev/null`.
+fn stdin_is_terminal() -> bool {
+    // SAFETY: isatty only reads the descriptor's state.
+    unsafe { libc::isatty(0) == 1 }
+}
+
 /// The target directory this bench was built in (`<target>/<profile>/deps/spawn-…`).
 fn target_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("current_exe");
@@ -611,22 +723,53 @@ fn target_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"))
 }
 
-/// The program to spawn: `VSPAWN_BENCH_TRUE`, else `examples/true.rs` built here (in a target
-/// directory of its own: cargo holds the lock of ours while the bench runs).
-fn true_program(build: bool) -> Result<PathBuf, String> {
-    if let Some(path) = std::env::var_os("VSPAWN_BENCH_TRUE") {
+/// A program of this package that the bench builds and runs.
+struct Built {
+    /// The environment variable that names another program to run instead.
+    env: &'static str,
+    /// What it is, for the messages.
+    what: &'static str,
+    /// Cargo's target selection.
+    cargo_args: [&'static str; 2],
+    /// Where it lands under the build's target directory.
+    path: &'static str,
+}
+
+/// The program spawned: `examples/true.rs`, static and libc-free.
+const TRUE: Built = Built {
+    env: "VSPAWN_BENCH_TRUE",
+    what: "the static `true` of examples/true.rs (feature `entry`)",
+    cargo_args: ["--example", "true"],
+    path: "release/examples/true",
+};
+
+/// vinit, for its launch overhead.
+const VINIT: Built = Built {
+    env: "VSPAWN_BENCH_VINIT",
+    what: "vinit (src/bin/vinit.rs, default features)",
+    cargo_args: ["--bin", "vinit"],
+    path: "release/vinit",
+};
+
+/// `program`'s environment variable, else the program built here (`build`: build it first) with
+/// `cargo build --release` and the default features, as it ships, in a target directory of the
+/// bench's own (cargo holds the lock of ours while the bench runs).
+fn built_program(program: &Built, build: bool) -> Result<PathBuf, String> {
+    if let Some(path) = std::env::var_os(program.env) {
         return Ok(PathBuf::from(path));
     }
-    let build_dir = target_dir().join("bench").join("true-build");
-    let built = build_dir.join("release").join("examples").join("true");
+    let build_dir = target_dir().join("bench").join("build");
+    let built = build_dir.join(program.path);
     if !build {
         return Ok(built);
     }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
-    eprintln!("building the static `true`: cargo build --release --example true");
+    let command = format!("cargo build --release {}", program.cargo_args.join(" "));
+    eprintln!("building {}: {command}", program.what);
     let status = Command::new(&cargo)
-        .args(["build", "--quiet", "--release", "--example", "true"])
+        .args(["build", "--quiet", "--release"])
+        .args(program.cargo_args)
         .arg("--manifest-path")
         .arg(&manifest)
         .arg("--target-dir")
@@ -635,14 +778,23 @@ fn true_program(build: bool) -> Result<PathBuf, String> {
         .map_err(|e| format!("could not run {}: {e}", Path::new(&cargo).display()))?;
     if !status.success() {
         return Err(format!(
-            "`cargo build --release --example true` failed ({status}); the bench needs the \
-             static `true` of examples/true.rs (feature `entry`), or VSPAWN_BENCH_TRUE=PATH"
+            "`{command}` failed ({status}); the bench needs {}, or {}=PATH",
+            program.what, program.env
         ));
     }
     if !built.exists() {
-        return Err(format!("the static `true` is not at {}", built.display()));
+        return Err(format!(
+            "`{command}` left nothing at {}; {}=PATH names the program to use",
+            built.display(),
+            program.env
+        ));
     }
     Ok(built)
+}
+
+/// The program to spawn: `VSPAWN_BENCH_TRUE`, else `examples/true.rs` built here.
+fn true_program(build: bool) -> Result<PathBuf, String> {
+    built_program(&TRUE, build)
 }
 
 /// Syscalls and their call counts.
@@ -657,19 +809,28 @@ struct SyscallCounts {
     first: Counts,
 }
 
-fn count_syscalls(true_path: &Path, ids: &[&'static str]) -> Option<Vec<SyscallCounts>> {
+/// `ids`: methods of `METHODS` and `THREAD_METHODS`, and [`VINIT_LAUNCH`] (spawn + wait of
+/// `vinit -s -- true`: vinit's calls and its child's with ours).
+fn count_syscalls(
+    true_path: &Path,
+    vinit_path: Option<&Path>,
+    ids: &[&'static str],
+) -> Option<Vec<SyscallCounts>> {
     let exe = std::env::current_exe().ok()?;
     let out = target_dir().join("bench");
     let run = |method: &str, spawns: usize| -> Option<Counts> {
         let file = out.join(format!("strace-{method}-{spawns}.txt"));
-        let status = Command::new("strace")
+        let mut strace = Command::new("strace");
+        strace
             .args(["-f", "-c", "-o"])
             .arg(&file)
             .arg(&exe)
             .args(["--spawns", method, &spawns.to_string()])
-            .env("VSPAWN_BENCH_TRUE", true_path)
-            .status()
-            .ok()?;
+            .env(TRUE.env, true_path);
+        if let Some(vinit) = vinit_path {
+            strace.env(VINIT.env, vinit);
+        }
+        let status = strace.status().ok()?;
         if !status.success() {
             return None;
         }
@@ -723,7 +884,11 @@ fn spawns_mode(method: &str, n: usize) -> ExitCode {
     let path = true_program(false).expect("true program");
     let t = Target::new(&path);
     let mut stack = vec![0u8; vspawn::thread::DEFAULT_STACK_SIZE];
-    if let Some(m) = METHODS.iter().find(|m| m.id == method) {
+    if method == VINIT_LAUNCH {
+        let vinit = built_program(&VINIT, false).expect("vinit");
+        let v = vinit_target(&vinit, &path);
+        (0..n).for_each(|_| spawn_wait(&v, "spawn of vinit -s -- true"));
+    } else if let Some(m) = METHODS.iter().find(|m| m.id == method) {
         (0..n).for_each(|_| (m.run)(&t));
     } else if let Some(m) = THREAD_METHODS.iter().find(|m| m.id == method) {
         (0..n).for_each(|_| (m.run)(&mut stack));
@@ -735,7 +900,8 @@ fn spawns_mode(method: &str, n: usize) -> ExitCode {
 }
 
 /// Without `--bench` (`cargo test --benches`): every method once, no extra memory; the static
-/// `true` if it was built, else `/bin/true`.
+/// `true` if it was built, else `/bin/true`; and `vinit -s -- true` once when a vinit is there
+/// (see [`smoke_vinit`]).
 fn smoke() -> ExitCode {
     let built = true_program(false).ok().filter(|p| p.exists());
     let path = built.unwrap_or_else(|| PathBuf::from("/bin/true"));
@@ -749,6 +915,16 @@ fn smoke() -> ExitCode {
         (m.run)(&mut stack);
         println!("spawn bench smoke: {} ok", m.label);
     }
+    match smoke_vinit() {
+        Some(vinit) => {
+            spawn_wait(&vinit_target(&vinit, &path), "spawn of vinit -s -- true");
+            println!(
+                "spawn bench smoke: vinit -s -- true ok ({})",
+                vinit.display()
+            );
+        }
+        None => println!("spawn bench smoke: vinit launch skipped (no vinit built)"),
+    }
     println!("(`cargo bench --bench spawn` measures)");
     ExitCode::SUCCESS
 }
@@ -758,6 +934,8 @@ struct Options {
     /// Indices into `METHODS` and `THREAD_METHODS` to run.
     methods: Vec<usize>,
     threads: Vec<usize>,
+    /// Measure vinit's launch overhead ([`VINIT_LAUNCH`]).
+    launch: bool,
     /// Indices into `SIZES`.
     sizes: Vec<usize>,
     strace: bool,
@@ -766,13 +944,14 @@ struct Options {
 }
 
 const USAGE: &str = "usage: cargo bench --bench spawn -- [--only ID,ID…] [--sizes 16M,1G,4G] \
-                     [--no-strace]";
+                     [--no-strace]  (IDs: the methods' as in the JSON, and vinit_launch)";
 
 impl Options {
     fn parse(args: &[String]) -> Result<Options, String> {
         let mut o = Options {
             methods: (0..METHODS.len()).collect(),
             threads: (0..THREAD_METHODS.len()).collect(),
+            launch: true,
             sizes: (0..SIZES.len()).collect(),
             strace: true,
             partial: false,
@@ -784,20 +963,16 @@ impl Options {
                 "--no-strace" => o.strace = false,
                 "--only" => {
                     let ids: Vec<&str> = args.next().ok_or(USAGE)?.split(',').collect();
-                    let known = |id: &str| {
-                        METHODS.iter().any(|m| m.id == id)
-                            || THREAD_METHODS.iter().any(|m| m.id == id)
-                    };
-                    if let Some(bad) = ids.iter().find(|id| !known(id)) {
-                        let all: Vec<&str> = METHODS
-                            .iter()
-                            .map(|m| m.id)
-                            .chain(THREAD_METHODS.iter().map(|m| m.id))
-                            .collect();
+                    let all: Vec<&str> = (METHODS.iter().map(|m| m.id))
+                        .chain(THREAD_METHODS.iter().map(|m| m.id))
+                        .chain([VINIT_LAUNCH])
+                        .collect();
+                    if let Some(bad) = ids.iter().find(|id| !all.contains(id)) {
                         return Err(format!("unknown method {bad}; known: {}", all.join(", ")));
                     }
                     o.methods.retain(|&i| ids.contains(&METHODS[i].id));
                     o.threads.retain(|&i| ids.contains(&THREAD_METHODS[i].id));
+                    o.launch = ids.contains(&VINIT_LAUNCH);
                     o.partial = true;
                 }
                 "--sizes" => {
@@ -846,6 +1021,17 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let vinit_path = if options.launch {
+        match built_program(&VINIT, true) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        None
+    };
     let out_dir = target_dir().join("bench");
     std::fs::create_dir_all(&out_dir).expect("create the output directory");
     let load_before = load_average();
@@ -858,6 +1044,11 @@ fn main() -> ExitCode {
         eprintln!("threads: {THREAD_ROUNDS} rounds");
         measure_threads(&options.threads, &mut rng)
     };
+
+    let launch = vinit_path.as_deref().map(|vinit| {
+        eprintln!("vinit launch: {} -s -- true, no ballast", vinit.display());
+        measure_launch(&t, &vinit_target(vinit, &true_path), &mut rng)
+    });
 
     let mut ballast = Ballast::new();
     let mut sizes = Vec::new();
@@ -888,8 +1079,9 @@ fn main() -> ExitCode {
         eprintln!("system calls: strace -f -c");
         let ids: Vec<&str> = (options.methods.iter().map(|&i| METHODS[i].id))
             .chain(options.threads.iter().map(|&i| THREAD_METHODS[i].id))
+            .chain(options.launch.then_some(VINIT_LAUNCH))
             .collect();
-        let counted = count_syscalls(&true_path, &ids);
+        let counted = count_syscalls(&true_path, vinit_path.as_deref(), &ids);
         if counted.is_none() {
             eprintln!("(strace is missing or failed: no system call counts)");
         }
@@ -902,6 +1094,7 @@ fn main() -> ExitCode {
         true_path: &true_path,
         sizes: &sizes,
         threads: &threads,
+        launch: launch.as_ref(),
         syscalls: syscalls.as_deref(),
         load_before,
         load_after,
@@ -945,6 +1138,7 @@ struct Report<'a> {
     true_path: &'a Path,
     sizes: &'a [SizeResult],
     threads: &'a [Option<Stats>],
+    launch: Option<&'a Launch>,
     syscalls: Option<&'a [SyscallCounts]>,
     load_before: String,
     load_after: String,
@@ -1069,6 +1263,24 @@ impl Report<'_> {
                 }
             }
         }
+        if let Some(l) = self.launch {
+            let _ = writeln!(
+                s,
+                "\nvinit launch overhead: spawn + wait (vspawn Spawn::spawn, parent without \
+                 ballast), median µs"
+            );
+            for (what, st) in [("true", &l.direct), ("vinit -s -- true", &l.via_vinit)] {
+                let _ = writeln!(s, "{what:<40}{:>10.1}  [{} samples]", st.median, st.n);
+            }
+            let _ = writeln!(
+                s,
+                "{:<40}{:>+10.1}  ratio {:.2} (median of the rounds' differences: {:.1})",
+                "vinit's overhead",
+                l.difference(),
+                l.ratio(),
+                l.paired_difference
+            );
+        }
         let checks = self.checks();
         if !checks.is_empty() {
             let _ = writeln!(s, "\ntargets (value ≤ limit):");
@@ -1110,6 +1322,36 @@ impl Report<'_> {
             self.elapsed.as_secs_f64()
         );
         s
+    }
+
+    /// The `vinit_launch` object (`null` when not measured).
+    fn launch_json(&self) -> String {
+        let Some(l) = self.launch else {
+            return "null".into();
+        };
+        let vinit = match std::env::var_os(VINIT.env) {
+            Some(_) => l.vinit.display().to_string(),
+            None => "src/bin/vinit.rs (cargo build --release, default features)".into(),
+        };
+        let bytes = std::fs::metadata(&l.vinit).map_or(0, |m| m.len());
+        let members = [
+            format!("\"vinit\": {}", json_str(&vinit)),
+            format!("\"vinit_bytes\": {bytes}"),
+            format!(
+                "\"command\": {}",
+                json_str(&format!("vinit {} true", VINIT_ARGS.join(" ")))
+            ),
+            "\"spawned_by\": \"vspawn Spawn::spawn, default attributes, parent without ballast\""
+                .into(),
+            "\"stderr\": \"inherited (vinit -s writes nothing)\"".into(),
+            format!("\"stdin_terminal\": {}", stdin_is_terminal()),
+            format!("\"direct\": {}", l.direct.json()),
+            format!("\"via_vinit\": {}", l.via_vinit.json()),
+            format!("\"difference_us\": {:.2}", l.difference()),
+            format!("\"ratio\": {:.3}", l.ratio()),
+            format!("\"paired_difference_us\": {:.2}", l.paired_difference),
+        ];
+        object(&members, 4)
     }
 
     fn json(&self) -> String {
@@ -1202,6 +1444,7 @@ impl Report<'_> {
             })
             .collect();
         field(&mut j, 2, "threads", object(&threads, 4), false);
+        field(&mut j, 2, "vinit_launch", self.launch_json(), false);
         let counts = |v: &[(String, i64)]| {
             let body: Vec<String> = v
                 .iter()
