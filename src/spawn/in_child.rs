@@ -58,12 +58,12 @@ pub(super) struct Context<'a> {
 /// # Safety
 ///
 /// `arg` is the address of a [`Context`] that stays valid while the child runs.
-pub(super) unsafe extern "C" fn entry(arg: usize) -> i32 {
+pub(super) unsafe extern "C" fn entry<const FULL: bool>(arg: usize) -> i32 {
     // SAFETY: the parent passes its `Context`, alive until the child execs or exits.
     let ctx = unsafe { &*(arg as *const Context<'_>) };
     ctx.report.mark.store(Report::MARK, Ordering::Release);
     let mut err_pipe = ctx.err_pipe;
-    let Err(err) = run(ctx, &mut err_pipe);
+    let Err(err) = run::<FULL>(ctx, &mut err_pipe);
     ctx.report.errno.store(err.raw(), Ordering::Release);
     if err_pipe >= 0 {
         // Nothing to do if this fails: the parent then sees EOF and the 127 status.
@@ -73,8 +73,26 @@ pub(super) unsafe extern "C" fn entry(arg: usize) -> i32 {
     127
 }
 
-/// The child's setup and exec. `err_pipe` follows the error pipe if it has to move.
-fn run(ctx: &Context<'_>, err_pipe: &mut RawFd) -> Result<Infallible> {
+/// Whether `req` needs the child's full setup (file actions, ids, limits...), or only the
+/// signal, session and process group steps and the exec: `entry::<false>` skips the rest, which
+/// would do nothing for such a request, and a binary whose only spawn is a literal without them
+/// (vinit) links no code for it.
+pub(super) fn needs_full(req: &Spawn<'_>) -> bool {
+    let a = &req.attrs;
+    !req.actions.is_empty()
+        || a.reset_ids
+        || a.groups.is_some()
+        || a.gid.is_some()
+        || a.uid.is_some()
+        || !a.rlimits.is_empty()
+        || a.umask.is_some()
+        || a.no_new_privs
+        || a.parent_death_signal.is_some()
+}
+
+/// The child's setup and exec (`FULL`: see [`needs_full`]). `err_pipe` follows the error pipe if
+/// it has to move.
+fn run<const FULL: bool>(ctx: &Context<'_>, err_pipe: &mut RawFd) -> Result<Infallible> {
     let req = ctx.req;
     let attrs = &req.attrs;
     if ctx.reset_handlers {
@@ -102,28 +120,30 @@ fn run(ctx: &Context<'_>, err_pipe: &mut RawFd) -> Result<Infallible> {
         // SIGTTOU is blocked here, so a background child may take the terminal.
         process::tcsetpgrp(tty, process::getpgid(0)?)?;
     }
-    *err_pipe = keep_clear_of_actions(*err_pipe, req.actions)?;
-    apply_file_actions(req.actions, *err_pipe)?;
-    set_ids(attrs)?;
-    for (resource, limit) in attrs.rlimits {
-        process::prlimit(0, *resource, Some(limit))?;
-    }
-    if let Some(mask) = attrs.umask {
-        process::umask(mask);
-    }
-    if attrs.no_new_privs {
-        // SAFETY: PR_SET_NO_NEW_PRIVS takes no pointer.
-        unsafe { process::prctl(pr::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }?;
-    }
-    if let Some(sig) = attrs.parent_death_signal {
-        // SAFETY: PR_SET_PDEATHSIG takes no pointer.
-        unsafe { process::prctl(pr::PR_SET_PDEATHSIG, sig.raw() as usize, 0, 0, 0) }?;
-        // The parent may have died before the prctl: then nobody would send the signal. In a
-        // new pid namespace the parent is outside it and getppid() is 0 whether it lives or
-        // not: there is nothing to compare.
-        let parent_visible = attrs.namespaces & CLONE_NEWPID == 0;
-        if parent_visible && process::getppid() != ctx.parent_pid {
-            return Err(Errno::ESRCH);
+    if FULL {
+        *err_pipe = keep_clear_of_actions(*err_pipe, req.actions)?;
+        apply_file_actions(req.actions, *err_pipe)?;
+        set_ids(attrs)?;
+        for (resource, limit) in attrs.rlimits {
+            process::prlimit(0, *resource, Some(limit))?;
+        }
+        if let Some(mask) = attrs.umask {
+            process::umask(mask);
+        }
+        if attrs.no_new_privs {
+            // SAFETY: PR_SET_NO_NEW_PRIVS takes no pointer.
+            unsafe { process::prctl(pr::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }?;
+        }
+        if let Some(sig) = attrs.parent_death_signal {
+            // SAFETY: PR_SET_PDEATHSIG takes no pointer.
+            unsafe { process::prctl(pr::PR_SET_PDEATHSIG, sig.raw() as usize, 0, 0, 0) }?;
+            // The parent may have died before the prctl: then nobody would send the signal. In a
+            // new pid namespace the parent is outside it and getppid() is 0 whether it lives or
+            // not: there is nothing to compare.
+            let parent_visible = attrs.namespaces & CLONE_NEWPID == 0;
+            if parent_visible && process::getppid() != ctx.parent_pid {
+                return Err(Errno::ESRCH);
+            }
         }
     }
     signal::rt_sigprocmask(SigHow::SetMask, Some(&ctx.mask))?;
@@ -404,10 +424,9 @@ fn exec_search(name: &CStr, path_list: &[u8], req: &Spawn<'_>) -> Errno {
         buf[dir.len()] = b'/';
         buf[dir.len() + 1..len].copy_from_slice(file);
         buf[len] = 0;
-        let Ok(candidate) = CStr::from_bytes_with_nul(&buf[..=len]) else {
-            // A NUL inside PATH: this entry names nothing.
-            continue;
-        };
+        // SAFETY: no NUL before `len`: `dir` comes from `Context::path` (an environment entry's
+        // bytes or DEFAULT_PATH) and `file` from a `CStr`.
+        let candidate = unsafe { CStr::from_bytes_with_nul_unchecked(&buf[..=len]) };
         match exec(candidate, req) {
             Errno::EACCES => saw_eacces = true,
             e @ (Errno::ENOENT

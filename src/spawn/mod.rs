@@ -218,8 +218,11 @@ impl<'a> Spawn<'a> {
     /// Starts the program. Returns when the child has exec'd (or failed to), with the exact
     /// errno of a failed exec, attribute or file action; a failed child has been reaped.
     pub fn spawn(&self) -> Result<Child> {
+        // Before anything else: where the request is a literal, the compiler still sees its
+        // fields as constants here and keeps only the child entry it needs.
+        let full = in_child::needs_full(self);
         self.validate()?;
-        spawn_checked(self)
+        spawn_checked(self, full)
     }
 
     /// Refuses bad input before any clone.
@@ -257,7 +260,9 @@ impl<'a> Spawn<'a> {
                 return Err(Errno::EBADF);
             }
         }
-        if in_child::dup2_saves_needed(self.actions) > MAX_DUP2_CYCLE_SAVES {
+        if !self.actions.is_empty()
+            && in_child::dup2_saves_needed(self.actions) > MAX_DUP2_CYCLE_SAVES
+        {
             return Err(Errno::E2BIG);
         }
         Ok(())
@@ -314,7 +319,7 @@ impl Drop for StackGuard {
 /// The stack of a child that runs while the parent goes on (user namespace maps).
 const CONCURRENT_STACK_SIZE: usize = 256 * 1024;
 
-fn spawn_checked(req: &Spawn<'_>) -> Result<Child> {
+fn spawn_checked(req: &Spawn<'_>, full: bool) -> Result<Child> {
     let attrs = &req.attrs;
     // A child in a new user namespace must wait for its id maps, which the parent writes after
     // the clone: it cannot be a vfork child (we would wait for each other). It runs on its
@@ -371,7 +376,12 @@ fn spawn_checked(req: &Spawn<'_>) -> Result<Child> {
             s.len - crate::thread::PAGE_SIZE,
         )
     });
-    let cloned = clone_child(&mut ctx, concurrent, stack_range);
+    let entry: ChildEntry = if full {
+        in_child::entry::<true>
+    } else {
+        in_child::entry::<false>
+    };
+    let cloned = clone_child(&mut ctx, concurrent, stack_range, entry);
     drop(mask);
     let cloned = cloned?;
     let pid = cloned.pid;
@@ -429,6 +439,10 @@ fn spawn_checked(req: &Spawn<'_>) -> Result<Child> {
     Ok(Child::new(pid, pidfd))
 }
 
+/// The child's side: `in_child::entry::<true>` (everything) or `::<false>` (no file actions, ids
+/// or limits).
+type ChildEntry = unsafe extern "C" fn(usize) -> i32;
+
 /// Set when this kernel has clone3 but refuses `CLONE_CLEAR_SIGHAND` (Linux 5.3 and 5.4).
 static CLEAR_SIGHAND_REFUSED: AtomicBool = AtomicBool::new(false);
 
@@ -438,6 +452,7 @@ fn clone_child(
     ctx: &mut in_child::Context<'_>,
     concurrent: bool,
     stack: Option<(*mut u8, usize)>,
+    entry: ChildEntry,
 ) -> Result<crate::clone::Cloned> {
     let attrs = &ctx.req.attrs;
     let mut flags = CLONE_VM | attrs.namespaces;
@@ -448,11 +463,11 @@ fn clone_child(
         let pidfd = if attrs.pidfd { CLONE_PIDFD } else { 0 };
         let clear = !CLEAR_SIGHAND_REFUSED.load(Ordering::Relaxed);
         let sighand = if clear { CLONE_CLEAR_SIGHAND } else { 0 };
-        match clone_once(ctx, flags | pidfd | sighand, stack) {
+        match clone_once(ctx, flags | pidfd | sighand, stack, entry) {
             // clone3 just turned out missing: nothing was created; use clone below.
             Err(Errno::EOPNOTSUPP) if !clone3_available() => {}
             Err(Errno::EINVAL) if clear => {
-                let again = clone_once(ctx, flags | pidfd, stack);
+                let again = clone_once(ctx, flags | pidfd, stack, entry);
                 if again.is_ok() {
                     CLEAR_SIGHAND_REFUSED.store(true, Ordering::Relaxed);
                 }
@@ -461,7 +476,7 @@ fn clone_child(
             other => return other,
         }
     }
-    clone_once(ctx, flags, stack)
+    clone_once(ctx, flags, stack, entry)
 }
 
 /// One clone attempt (clone3, or clone where clone3 is known missing); the child resets the
@@ -470,6 +485,7 @@ fn clone_once(
     ctx: &mut in_child::Context<'_>,
     flags: u64,
     stack: Option<(*mut u8, usize)>,
+    entry: ChildEntry,
 ) -> Result<crate::clone::Cloned> {
     ctx.reset_handlers = flags & CLONE_CLEAR_SIGHAND == 0;
     let req = Clone3 {
@@ -481,7 +497,7 @@ fn clone_once(
     // SAFETY: a vfork child on our stack (we are suspended until it execs or exits), or a
     // concurrent one on its own mapped stack that outlives it; `ctx` outlives the child's use of
     // it; `in_child::entry` only makes syscalls on memory prepared here.
-    unsafe { crate::clone::clone3(&req, in_child::entry, ctx as *const _ as usize) }
+    unsafe { crate::clone::clone3(&req, entry, ctx as *const _ as usize) }
 }
 
 /// Reads the child's report from the error pipe: `None` at EOF (it exec'd), else its errno.
