@@ -46,8 +46,11 @@
 //! `-nostdlib -static -no-pie`, plus `-Wl,-z,norelro` to save the page padding of a RELRO
 //! segment that nothing would apply (as `cargo::rustc-link-arg-bin=NAME=...` lines in a build
 //! script, or `-C link-arg=...`). It needs `panic = "abort"` in the profiles that build it,
-//! since a `no_std` binary cannot unwind. This package's own libc-free binaries (`vinit`,
-//! `examples/nolibc_hello.rs`) are set up this way in its `build.rs` and `Cargo.toml`.
+//! since a `no_std` binary cannot unwind. Optional, for size: `-Wl,--build-id=none`, and a
+//! linker script fragment discarding `.eh_frame`, `.eh_frame_hdr` and `.comment` (a binary that
+//! never unwinds has no use for unwind tables; they are a quarter of a small binary). This
+//! package's own libc-free binaries (`vinit`, `examples/nolibc_hello.rs`) are set up this way in
+//! its `build.rs` and `Cargo.toml`.
 //!
 //! # Panics
 //!
