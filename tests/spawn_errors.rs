@@ -49,7 +49,18 @@ fn core_error_with(
 /// Checks that a failed spawn left nothing behind: no child, the same fds.
 fn assert_clean(fds_before: &[i32]) {
     assert_no_children();
-    assert_eq!(open_fds(), fds_before, "the fd table changed");
+    let now = open_fds();
+    let what: Vec<String> = now
+        .iter()
+        .filter(|fd| !fds_before.contains(fd))
+        .map(|fd| {
+            format!(
+                "{fd} -> {:?}",
+                std::fs::read_link(format!("/proc/self/fd/{fd}"))
+            )
+        })
+        .collect();
+    assert_eq!(now, fds_before, "the fd table changed; new: {what:?}");
 }
 
 /// Asserts that `path` fails with `expected` through `Spawn` (as a path, and as a searched name

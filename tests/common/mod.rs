@@ -244,9 +244,20 @@ pub fn serial() -> MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// The numbers of this process's open fds, exactly: `/proc/self/fd` read with raw `getdents64`
-/// on an fd whose number we know, which is left out.
+/// The numbers of this process's open fds that stay open: two listings of `/proc/self/fd`, 10 ms
+/// apart, and the fds in both. Another thread may open an fd for a moment (glibc reads
+/// `/sys/devices/system/cpu/online` when a thread first allocates, for one); a leaked fd stays.
 pub fn open_fds() -> Vec<RawFd> {
+    let first = list_fds();
+    std::thread::sleep(std::time::Duration::from_millis(10));
+    let mut second = list_fds();
+    second.retain(|fd| first.contains(fd));
+    second
+}
+
+/// One listing of this process's open fds: `/proc/self/fd` read with raw `getdents64` on an fd
+/// whose number we know, which is left out.
+fn list_fds() -> Vec<RawFd> {
     use vspawn::fd::{self, oflags::O_DIRECTORY};
     let dir =
         fd::openat(fd::AT_FDCWD, c"/proc/self/fd", O_DIRECTORY, 0).expect("open /proc/self/fd");
