@@ -41,28 +41,19 @@ pub(crate) unsafe fn clone(
     tls: usize,
     child: ChildStart,
 ) -> usize {
-    let ret: usize;
     // SAFETY: the caller guarantees that the arguments are valid for clone; the child branch
-    // never falls through into the code after this block.
+    // never falls through into the code after the asm.
     unsafe {
-        asm!(
-            "svc #0",                     // clone(flags, stack, parent_tid, tls, child_tid)
-            "cbnz x0, 2f",                // Parent (pid) or error (-errno): leave the block.
-            child_tail!(),                // Child: run f(arg) and exit with its result.
-            "2:",
-            f = in(reg) child.f,
-            arg = in(reg) child.arg,
-            // Callee-saved, so it is still there when f returns.
-            in("x20") child.exit_nr,
-            in("x8") sc::nr::CLONE,
-            inlateout("x0") flags => ret,
+        trampoline!(
+            sc::nr::CLONE,
+            child,
+            flags,
             in("x1") stack,
             in("x2") parent_tid,
             in("x3") tls,
             in("x4") child_tid,
-        );
+        )
     }
-    ret
 }
 
 /// Issues `clone3(args, size)`. The child calls `f(arg)` and exits with its result, like
@@ -74,25 +65,33 @@ pub(crate) unsafe fn clone(
 /// the kernel and for `f`: see [`crate::clone::clone3`].
 #[inline]
 pub(crate) unsafe fn clone3(args: *mut CloneArgs, size: usize, child: ChildStart) -> usize {
-    let ret: usize;
     // SAFETY: as for `clone`; the kernel reads `size` bytes at `args`.
-    unsafe {
+    unsafe { trampoline!(sc::nr::CLONE3, child, args, in("x1") size,) }
+}
+
+/// The one asm block of `clone` and `clone3`: the syscall `$nr` with its first argument `$first`
+/// (in x0, where the result comes back) and the other argument operands `$args`; in the child,
+/// `child_tail!`. Evaluates to the raw syscall result, in the parent.
+macro_rules! trampoline {
+    ($nr:expr, $child:expr, $first:expr, $($args:tt)*) => {{
+        let ret: usize;
         asm!(
-            "svc #0",                     // clone3(args, size)
+            "svc #0",                     // clone(flags, stack, ptid, tls, ctid) or clone3(args, size)
             "cbnz x0, 2f",                // Parent (pid) or error (-errno): leave the block.
             child_tail!(),                // Child: run f(arg) and exit with its result.
             "2:",
-            f = in(reg) child.f,
-            arg = in(reg) child.arg,
+            f = in(reg) $child.f,
+            arg = in(reg) $child.arg,
             // Callee-saved, so it is still there when f returns.
-            in("x20") child.exit_nr,
-            in("x8") sc::nr::CLONE3,
-            inlateout("x0") args => ret,
-            in("x1") size,
+            in("x20") $child.exit_nr,
+            in("x8") $nr,
+            inlateout("x0") $first => ret,
+            $($args)*
         );
-    }
-    ret
+        ret
+    }};
 }
+use trampoline;
 
 /// The child's path after a clone, shared by `clone` and `clone3`. It expects `{f}` and `{arg}`
 /// in registers, the exit syscall number in a callee-saved one, and never returns. Its unwind

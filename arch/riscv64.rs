@@ -42,28 +42,19 @@ pub(crate) unsafe fn clone(
     tls: usize,
     child: ChildStart,
 ) -> usize {
-    let ret: usize;
     // SAFETY: the caller guarantees that the arguments are valid for clone; the child branch
-    // never falls through into the code after this block.
+    // never falls through into the code after the asm.
     unsafe {
-        asm!(
-            "ecall",                      // clone(flags, stack, parent_tid, tls, child_tid)
-            "bnez a0, 2f",                // Parent (pid) or error (-errno): leave the block.
-            child_tail!(),                // Child: run f(arg) and exit with its result.
-            "2:",
-            f = in(reg) child.f,
-            arg = in(reg) child.arg,
-            // Callee-saved, so it is still there when f returns.
-            in("s2") child.exit_nr,
-            in("a7") sc::nr::CLONE,
-            inlateout("a0") flags => ret,
+        trampoline!(
+            sc::nr::CLONE,
+            child,
+            flags,
             in("a1") stack,
             in("a2") parent_tid,
             in("a3") tls,
             in("a4") child_tid,
-        );
+        )
     }
-    ret
 }
 
 /// Issues `clone3(args, size)`. The child calls `f(arg)` and exits with its result, like
@@ -75,25 +66,33 @@ pub(crate) unsafe fn clone(
 /// the kernel and for `f`: see [`crate::clone::clone3`].
 #[inline]
 pub(crate) unsafe fn clone3(args: *mut CloneArgs, size: usize, child: ChildStart) -> usize {
-    let ret: usize;
     // SAFETY: as for `clone`; the kernel reads `size` bytes at `args`.
-    unsafe {
+    unsafe { trampoline!(sc::nr::CLONE3, child, args, in("a1") size,) }
+}
+
+/// The one asm block of `clone` and `clone3`: the syscall `$nr` with its first argument `$first`
+/// (in a0, where the result comes back) and the other argument operands `$args`; in the child,
+/// `child_tail!`. Evaluates to the raw syscall result, in the parent.
+macro_rules! trampoline {
+    ($nr:expr, $child:expr, $first:expr, $($args:tt)*) => {{
+        let ret: usize;
         asm!(
-            "ecall",                      // clone3(args, size)
+            "ecall",                      // clone(flags, stack, ptid, tls, ctid) or clone3(args, size)
             "bnez a0, 2f",                // Parent (pid) or error (-errno): leave the block.
             child_tail!(),                // Child: run f(arg) and exit with its result.
             "2:",
-            f = in(reg) child.f,
-            arg = in(reg) child.arg,
+            f = in(reg) $child.f,
+            arg = in(reg) $child.arg,
             // Callee-saved, so it is still there when f returns.
-            in("s2") child.exit_nr,
-            in("a7") sc::nr::CLONE3,
-            inlateout("a0") args => ret,
-            in("a1") size,
+            in("s2") $child.exit_nr,
+            in("a7") $nr,
+            inlateout("a0") $first => ret,
+            $($args)*
         );
-    }
-    ret
+        ret
+    }};
 }
+use trampoline;
 
 /// The child's path after a clone, shared by `clone` and `clone3`. It expects `{f}` and `{arg}`
 /// in registers, the exit syscall number in a callee-saved one, and never returns. Its unwind

@@ -44,33 +44,19 @@ pub(crate) unsafe fn clone(
     tls: usize,
     child: ChildStart,
 ) -> usize {
-    let ret: usize;
     // SAFETY: the caller guarantees that the arguments are valid for clone; the child branch
-    // never falls through into the code after this block.
+    // never falls through into the code after the asm.
     unsafe {
-        asm!(
-            "syscall",                    // clone(flags, stack, parent_tid, child_tid, tls)
-            "test rax, rax",              // Zero means we are the child.
-            "jnz 2f",                     // Parent (pid) or error (-errno): leave the block.
-            child_tail!(),                // Child: run f(arg) and exit with its result.
-            "2:",
-            f = in(reg) child.f,
-            arg = in(reg) child.arg,
-            // Callee-saved, so it is still there when f returns.
-            in("r12") child.exit_nr,
-            inlateout("rax") sc::nr::CLONE => ret,
+        trampoline!(
+            sc::nr::CLONE,
+            child,
             in("rdi") flags,
             in("rsi") stack,
             in("rdx") parent_tid,
             in("r10") child_tid,
             in("r8") tls,
-            // Not `lateout`: `syscall` overwrites rcx and r11 while `f` and `arg` must still be
-            // intact in the child, so neither may be allocated to these registers.
-            out("rcx") _,
-            out("r11") _,
-        );
+        )
     }
-    ret
 }
 
 /// Issues `clone3(args, size)`. The child calls `f(arg)` and exits with its result, like
@@ -82,28 +68,36 @@ pub(crate) unsafe fn clone(
 /// the kernel and for `f`: see [`crate::clone::clone3`].
 #[inline]
 pub(crate) unsafe fn clone3(args: *mut CloneArgs, size: usize, child: ChildStart) -> usize {
-    let ret: usize;
     // SAFETY: as for `clone`; the kernel reads `size` bytes at `args`.
-    unsafe {
+    unsafe { trampoline!(sc::nr::CLONE3, child, in("rdi") args, in("rsi") size,) }
+}
+
+/// The one asm block of `clone` and `clone3`: the syscall `$nr` with the argument operands
+/// `$args`; in the child, `child_tail!`. Evaluates to the raw syscall result, in the parent.
+macro_rules! trampoline {
+    ($nr:expr, $child:expr, $($args:tt)*) => {{
+        let ret: usize;
         asm!(
-            "syscall",                    // clone3(args, size)
+            "syscall",                    // clone(flags, stack, ptid, ctid, tls) or clone3(args, size)
             "test rax, rax",              // Zero means we are the child.
             "jnz 2f",                     // Parent (pid) or error (-errno): leave the block.
             child_tail!(),                // Child: run f(arg) and exit with its result.
             "2:",
-            f = in(reg) child.f,
-            arg = in(reg) child.arg,
+            f = in(reg) $child.f,
+            arg = in(reg) $child.arg,
             // Callee-saved, so it is still there when f returns.
-            in("r12") child.exit_nr,
-            inlateout("rax") sc::nr::CLONE3 => ret,
-            in("rdi") args,
-            in("rsi") size,
-            out("rcx") _,                 // Destroyed by `syscall`; see `clone`.
+            in("r12") $child.exit_nr,
+            inlateout("rax") $nr => ret,
+            $($args)*
+            // Not `lateout`: `syscall` overwrites rcx and r11 while `f` and `arg` must still be
+            // intact in the child, so neither may be allocated to these registers.
+            out("rcx") _,
             out("r11") _,
         );
-    }
-    ret
+        ret
+    }};
 }
+use trampoline;
 
 /// The child's path after a clone, shared by `clone` and `clone3`. It expects `{f}` and `{arg}`
 /// in registers, the exit syscall number in a callee-saved one, and never returns. Its unwind
