@@ -53,14 +53,18 @@ fn forwarded_real_time_signals() -> Vec<i32> {
 /// A shell that traps `signals`, printing each one's number as it comes, prints `ready`, and
 /// exits 0 once it has received them all.
 fn trapping_script(signals: &[i32]) -> String {
+    // The last trap ends the sleeper itself: a signal taken between the loop's test and its
+    // `wait` would otherwise leave the shell waiting for the sleeper's whole 1000 s.
+    let total = signals.len();
     let mut script = String::from("n=0\n");
     for sig in signals {
-        script += &format!("trap 'echo {sig}; n=$((n+1))' {sig}\n");
+        script += &format!(
+            "trap 'echo {sig}; n=$((n+1)); [ $n -lt {total} ] || kill $sleeper 2>/dev/null' {sig}\n"
+        );
     }
     script += "sleep 1000 </dev/null >/dev/null 2>&1 & sleeper=$!\necho ready\n";
     script += &format!(
-        "while [ $n -lt {} ]; do wait $sleeper; done\nkill $sleeper\n",
-        signals.len()
+        "while [ $n -lt {total} ]; do wait $sleeper; done\nkill $sleeper 2>/dev/null || :\n"
     );
     script
 }
