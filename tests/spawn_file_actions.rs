@@ -36,68 +36,53 @@ fn devnull() -> std::ffi::CString {
     cstring("/dev/null")
 }
 
-#[test]
-fn stdout_and_stderr_swap_in_one_run() {
-    let (out_r, out_w) = pipe();
-    let (err_r, err_w) = pipe();
-    let actions = [
-        FileAction::Dup2 {
-            src: out_w.as_raw_fd(),
-            dst: 1,
-        },
-        FileAction::Dup2 {
-            src: err_w.as_raw_fd(),
-            dst: 2,
-        },
-        // Ends the run: the swap below sees the pipes in place.
-        RUN_BREAK,
-        FileAction::Dup2 { src: 1, dst: 2 },
-        FileAction::Dup2 { src: 2, dst: 1 },
-    ];
-    let script = ["sh", "-c", "echo to-stdout; echo to-stderr >&2"];
-    let mut child = spawn_with(
-        &script,
-        &[common::CHILD_PATH],
-        &actions,
-        Attributes::default(),
-    )
-    .expect("spawn");
-    drop((out_w, err_w));
-    assert_eq!(text(&out_r), "to-stderr\n");
-    assert_eq!(text(&err_r), "to-stdout\n");
-    assert_eq!(child.wait().unwrap().code(), Some(0));
-}
-
-#[test]
-fn two_dup2_onto_each_others_numbers_form_a_cycle() {
+/// Puts pipe A on fd `a` and pipe B on fd `b`, then swaps the two numbers in one run of Dup2
+/// (`a` onto `b`, `b` onto `a`), and runs `script`: returns what reached pipe A and pipe B.
+fn outputs_after_a_swap(a: i32, b: i32, script: &str) -> (String, String) {
     let (a_r, a_w) = pipe();
     let (b_r, b_w) = pipe();
     let actions = [
         FileAction::Dup2 {
             src: a_w.as_raw_fd(),
-            dst: 5,
+            dst: a,
         },
         FileAction::Dup2 {
             src: b_w.as_raw_fd(),
-            dst: 6,
+            dst: b,
         },
+        // Ends the run: the swap below sees the pipes in place.
         RUN_BREAK,
-        // The cycle: 5 (pipe A) onto 6, 6 (pipe B) onto 5, in one run.
-        FileAction::Dup2 { src: 5, dst: 6 },
-        FileAction::Dup2 { src: 6, dst: 5 },
+        // The cycle, in one run: `a` (pipe A) onto `b`, `b` (pipe B) onto `a`.
+        FileAction::Dup2 { src: a, dst: b },
+        FileAction::Dup2 { src: b, dst: a },
     ];
-    let script = ["sh", "-c", "echo written-to-5 >&5; echo written-to-6 >&6"];
     let mut child = spawn_with(
-        &script,
+        &["sh", "-c", script],
         &[common::CHILD_PATH],
         &actions,
         Attributes::default(),
     )
     .expect("spawn");
     drop((a_w, b_w));
-    assert_eq!(text(&a_r), "written-to-6\n");
-    assert_eq!(text(&b_r), "written-to-5\n");
+    let outputs = (text(&a_r), text(&b_r));
     assert_eq!(child.wait().unwrap().code(), Some(0));
+    outputs
+}
+
+#[test]
+fn stdout_and_stderr_swap_in_one_run() {
+    let (stdout_pipe, stderr_pipe) =
+        outputs_after_a_swap(1, 2, "echo to-stdout; echo to-stderr >&2");
+    assert_eq!(stdout_pipe, "to-stderr\n");
+    assert_eq!(stderr_pipe, "to-stdout\n");
+}
+
+#[test]
+fn two_dup2_onto_each_others_numbers_form_a_cycle() {
+    let (pipe_a, pipe_b) =
+        outputs_after_a_swap(5, 6, "echo written-to-5 >&5; echo written-to-6 >&6");
+    assert_eq!(pipe_a, "written-to-6\n");
+    assert_eq!(pipe_b, "written-to-5\n");
 }
 
 #[test]
