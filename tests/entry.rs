@@ -43,21 +43,11 @@ impl Mode {
     }
 }
 
-/// This test's target triple (the examples are built for the same one).
-fn triple() -> &'static str {
-    match std::env::consts::ARCH {
-        "x86_64" => "x86_64-unknown-linux-gnu",
-        "aarch64" => "aarch64-unknown-linux-gnu",
-        "riscv64" => "riscv64gc-unknown-linux-gnu",
-        other => panic!("unsupported architecture {other}"),
-    }
-}
-
 /// The examples built in `mode`: `Ok(dir holding them)`, or `Err(reason to skip)`. Built once per
 /// test binary and mode.
 fn examples(mode: Mode) -> Result<&'static Path, &'static str> {
-    static NOLIBC: OnceLock<Result<PathBuf, &'static str>> = OnceLock::new();
-    static STD: OnceLock<Result<PathBuf, &'static str>> = OnceLock::new();
+    static NOLIBC: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    static STD: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     let cell = match mode {
         Mode::NoLibc => &NOLIBC,
         Mode::Std => &STD,
@@ -65,51 +55,23 @@ fn examples(mode: Mode) -> Result<&'static Path, &'static str> {
     cell.get_or_init(|| build_examples(mode))
         .as_ref()
         .map(PathBuf::as_path)
-        .map_err(|e| *e)
+        .map_err(String::as_str)
 }
 
-fn build_examples(mode: Mode) -> Result<PathBuf, &'static str> {
-    // Our own target directory next to the outer build's output (…/<profile>/deps/entry-HASH).
-    let exe = std::env::current_exe().expect("current_exe");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("test binary in <profile>/deps");
-    let target_dir = profile_dir.join("entry-test").join(mode.dir_name());
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = Command::new(&cargo);
-    command
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "build",
-            "--offline",
-            "--no-default-features",
-            "--features",
-            mode.features(),
-        ])
-        .args(["--example", "nolibc_hello", "--example", "nolibc_memcheck"])
-        .args(["--target", triple()])
-        .arg("--target-dir")
-        .arg(&target_dir)
-        .env_remove("CARGO_TARGET_DIR")
-        .stdin(Stdio::null());
-    let output = match command.output() {
-        Ok(output) => output,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(
-                "cargo is not available here to build the examples (checked natively \
-                        and under qemu-user)",
-            );
-        }
-        Err(e) => panic!("running {cargo:?}: {e}"),
-    };
-    assert!(
-        output.status.success(),
-        "building the examples ({mode:?}) failed: {}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Ok(target_dir.join(triple()).join("debug").join("examples"))
+fn build_examples(mode: Mode) -> Result<PathBuf, String> {
+    let dir = format!("entry-test/{}", mode.dir_name());
+    let args = [
+        "--no-default-features",
+        "--features",
+        mode.features(),
+        "--example",
+        "nolibc_hello",
+        "--example",
+        "nolibc_memcheck",
+    ];
+    let what = format!("the examples ({mode:?}); checked natively and under qemu-user");
+    let built = common::nested_cargo_build(&dir, &args, &what)?;
+    Ok(built.join("debug").join("examples"))
 }
 
 /// Runs `program` with `args` and exactly the environment `env`: directly on a real kernel, through

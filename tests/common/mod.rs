@@ -598,3 +598,57 @@ pub static TLS_BLOCK: TlsBlock = TlsBlock([0; 8]);
 pub extern "C" fn exit_with_arg(arg: usize) -> i32 {
     arg as i32
 }
+
+/// This target's triple (the one the test binary was built for).
+pub fn triple() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "x86_64-unknown-linux-gnu",
+        "aarch64" => "aarch64-unknown-linux-gnu",
+        "riscv64" => "riscv64gc-unknown-linux-gnu",
+        other => panic!("unsupported architecture {other}"),
+    }
+}
+
+/// Builds this package's targets `args` (e.g. `["--release", "--bin", "vinit"]`) for this target
+/// with a nested `cargo build --offline` into `<profile dir>/<dir>`, next to the outer build's
+/// output, and returns `<that dir>/<triple>`; `Err` when there is no cargo to run (in the VM),
+/// `what` naming what was being built in the reason.
+pub fn nested_cargo_build(
+    dir: &str,
+    args: &[&str],
+    what: &str,
+) -> Result<std::path::PathBuf, String> {
+    use std::path::{Path, PathBuf};
+    use std::process::{Command, Stdio};
+    let exe = std::env::current_exe().expect("current_exe");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test binary in <profile>/deps");
+    let target_dir: PathBuf = profile_dir.join(dir);
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(&cargo)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["build", "--offline"])
+        .args(args)
+        .args(["--target", triple()])
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .env_remove("CARGO_TARGET_DIR")
+        .stdin(Stdio::null())
+        .output();
+    let output = match output {
+        Ok(output) => output,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(format!("cargo is not available here to build {what}"));
+        }
+        Err(e) => panic!("running {cargo:?}: {e}"),
+    };
+    assert!(
+        output.status.success(),
+        "building {what} failed: {}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(target_dir.join(triple()))
+}

@@ -30,16 +30,6 @@ use std::time::{Duration, Instant};
 /// (Debian) and in the VM (busybox in /bin).
 pub const PATH: &str = "/bin:/usr/bin";
 
-/// This test's target triple (vinit is built for the same one).
-fn triple() -> &'static str {
-    match std::env::consts::ARCH {
-        "x86_64" => "x86_64-unknown-linux-gnu",
-        "aarch64" => "aarch64-unknown-linux-gnu",
-        "riscv64" => "riscv64gc-unknown-linux-gnu",
-        other => panic!("unsupported architecture {other}"),
-    }
-}
-
 /// The vinit binary under test, or why there is none (a reason to skip).
 pub fn vinit_path() -> Result<&'static Path, String> {
     static PATH: OnceLock<Result<PathBuf, String>> = OnceLock::new();
@@ -64,43 +54,11 @@ fn find_vinit() -> Result<PathBuf, String> {
     }
 }
 
-/// The directory of the nested build, next to the outer build's output.
-fn build_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("current_exe");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("test binary in <profile>/deps");
-    profile_dir.join("vinit-test")
-}
-
 /// Builds vinit as shipped: default features (libc-free), release profile.
 fn build_libc_free() -> Result<PathBuf, String> {
-    let target_dir = build_dir();
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(&cargo)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["build", "--offline", "--release", "--bin", "vinit"])
-        .args(["--target", triple()])
-        .arg("--target-dir")
-        .arg(&target_dir)
-        .env_remove("CARGO_TARGET_DIR")
-        .stdin(Stdio::null())
-        .output();
-    let output = match output {
-        Ok(output) => output,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err("cargo is not available here to build vinit".into());
-        }
-        Err(e) => panic!("running {cargo:?}: {e}"),
-    };
-    assert!(
-        output.status.success(),
-        "building vinit failed: {}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Ok(target_dir.join(triple()).join("release").join("vinit"))
+    let args = ["--release", "--bin", "vinit"];
+    let built = crate::common::nested_cargo_build("vinit-test", &args, "vinit")?;
+    Ok(built.join("release").join("vinit"))
 }
 
 /// How vinit runs.
