@@ -209,21 +209,14 @@ macro_rules! __vspawn_mem_functions {
                 "sub x4, x0, x1",  // dst - src, as unsigned: huge when dst is below src.
                 "cmp x4, x2",      // If dst - src < n, dst sits inside the source:
                 "b.lo 4f",         // copy downwards.
-                "mov x3, x0",      // Ascending copy, as in memcpy; x0 stays the return value.
-                "cbz x2, 3f",
-                "2:",
-                "ldrb w4, [x1], #1",
-                "strb w4, [x3], #1",
-                "subs x2, x2, #1",
-                "b.ne 2b",
-                "3:",
-                "ret",
+                "b {memcpy}",      // Otherwise ascending is safe: memcpy's copy, same arguments.
                 "4:",              // Descending copy (n > 0 here).
                 "subs x2, x2, #1", // Index of the highest byte not yet copied.
                 "ldrb w4, [x1, x2]",
                 "strb w4, [x0, x2]", // Loads and stores leave the flags of `subs` intact:
                 "b.ne 4b",         // stop once index 0 is copied.
                 "ret",
+                memcpy = sym memcpy,
             )
         }
 

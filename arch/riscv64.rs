@@ -218,17 +218,7 @@ macro_rules! __vspawn_mem_functions {
             ::core::arch::naked_asm!(
                 "sub a4, a0, a1",  // dst - src, as unsigned: huge when dst is below src.
                 "bltu a4, a2, 4f", // If dst - src < n, dst sits inside the source: copy downwards.
-                "mv a3, a0",       // Ascending copy, as in memcpy; a0 stays the return value.
-                "beqz a2, 3f",
-                "2:",
-                "lbu a4, 0(a1)",
-                "sb a4, 0(a3)",
-                "addi a1, a1, 1",
-                "addi a3, a3, 1",
-                "addi a2, a2, -1",
-                "bnez a2, 2b",
-                "3:",
-                "ret",
+                "tail {memcpy}",   // Otherwise ascending is safe: memcpy's copy, same arguments.
                 "4:",              // Descending copy (n > 0 here).
                 "addi a2, a2, -1", // Index of the highest byte not yet copied.
                 "add a5, a1, a2",
@@ -237,6 +227,7 @@ macro_rules! __vspawn_mem_functions {
                 "sb a4, 0(a5)",    // -> dst[i]
                 "bnez a2, 4b",     // Stop once index 0 is copied.
                 "ret",
+                memcpy = sym memcpy,
             )
         }
 
