@@ -36,6 +36,24 @@ fn devnull() -> std::ffi::CString {
     cstring("/dev/null")
 }
 
+/// Actions opening `null` (/dev/null) on fds 0 and 2, so that only the test's own fds remain.
+fn null_stdin_and_stderr(null: &std::ffi::CStr) -> [FileAction<'_>; 2] {
+    [
+        FileAction::Open {
+            fd: 0,
+            path: null,
+            flags: O_RDONLY,
+            mode: 0,
+        },
+        FileAction::Open {
+            fd: 2,
+            path: null,
+            flags: O_WRONLY,
+            mode: 0,
+        },
+    ]
+}
+
 /// Puts pipe A on fd `a` and pipe B on fd `b`, then swaps the two numbers in one run of Dup2
 /// (`a` onto `b`, `b` onto `a`), and runs `script`: returns what reached pipe A and pipe B.
 fn outputs_after_a_swap(a: i32, b: i32, script: &str) -> (String, String) {
@@ -280,22 +298,13 @@ fn listed_fds(stdout: &str) -> Vec<RawFd> {
 fn close_from_leaves_exactly_the_fds_below_it() {
     let (_r, w) = pipe();
     let null = devnull();
+    let [null_stdin, null_stderr] = null_stdin_and_stderr(&null);
     let w = w.as_raw_fd();
     // Every number below 7 is decided by an action: 0 and 2 /dev/null, 1 the capture pipe,
     // 4 and 6 the pipe, 3 and 5 closed. Everything from 7 up goes, inherited or not.
     let actions = [
-        FileAction::Open {
-            fd: 0,
-            path: &null,
-            flags: O_RDONLY,
-            mode: 0,
-        },
-        FileAction::Open {
-            fd: 2,
-            path: &null,
-            flags: O_WRONLY,
-            mode: 0,
-        },
+        null_stdin,
+        null_stderr,
         FileAction::Dup2 { src: w, dst: 4 },
         FileAction::Dup2 { src: w, dst: 6 },
         // Not close-on-exec: only the closing below keeps it from the child.
@@ -321,21 +330,8 @@ fn close_from_leaves_exactly_the_fds_below_it() {
 #[test]
 fn close_from_three_leaves_only_stdio() {
     let null = devnull();
-    let actions = [
-        FileAction::Open {
-            fd: 0,
-            path: &null,
-            flags: O_RDONLY,
-            mode: 0,
-        },
-        FileAction::Open {
-            fd: 2,
-            path: &null,
-            flags: O_WRONLY,
-            mode: 0,
-        },
-        FileAction::CloseFrom(3),
-    ];
+    let [null_stdin, null_stderr] = null_stdin_and_stderr(&null);
+    let actions = [null_stdin, null_stderr, FileAction::CloseFrom(3)];
     let out = spawn_capture(&["ls", "/proc/self/fd"], &actions, Attributes::default()).unwrap();
     assert_eq!(listed_fds(&out.stdout), [0, 1, 2, 3]);
 }
