@@ -377,24 +377,12 @@ pub unsafe fn fork() -> Result<Fork> {
 /// Exit status of a clone child whose function panicked.
 pub const CHILD_PANIC_STATUS: i32 = 127;
 
-/// Ends the child with status 127 if a panic unwinds out of its function: unwinding must never
-/// cross the assembly frame that started the child.
-#[cfg(not(feature = "std"))]
-struct ExitOnUnwind;
-
-#[cfg(not(feature = "std"))]
-impl Drop for ExitOnUnwind {
-    fn drop(&mut self) {
-        crate::process::exit(CHILD_PANIC_STATUS);
-    }
-}
-
 /// Runs the closure `arg` points to (the trampoline's entry for closure-based children).
 ///
 /// # Safety
 ///
 /// `arg` must be the address of a live `F`, not used by anyone else while this runs.
-pub(crate) unsafe extern "C" fn call_closure<F: FnMut() -> i32>(arg: usize) -> i32 {
+unsafe extern "C" fn call_closure<F: FnMut() -> i32>(arg: usize) -> i32 {
     // SAFETY: the caller passes the address of an `F` it keeps alive and does not touch while
     // the child runs (the parent is suspended, or the closure was moved to the child).
     let f = unsafe { &mut *(arg as *mut F) };
@@ -406,18 +394,15 @@ pub(crate) unsafe extern "C" fn call_closure<F: FnMut() -> i32>(arg: usize) -> i
 /// the assembly frame that started the child, so with no handler below it Rust aborts the child
 /// (`SIGABRT`) and a vfork child leaves the shared panic count raised in its parent.
 #[cfg(feature = "std")]
-fn call_stopping_unwind<F: FnMut() -> i32>(f: &mut F) -> i32 {
+pub(crate) fn call_stopping_unwind<F: FnMut() -> i32>(f: &mut F) -> i32 {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or(CHILD_PANIC_STATUS)
 }
 
-/// Without std no panic can be caught: a panic that unwinds (rather than aborts) still meets the
-/// guard only if the unwinder gets that far; otherwise the child aborts.
+/// Without std no panic can be caught: the unwinder's search finds no handler before the
+/// trampoline (whose unwind information ends the chain there) and the child aborts (`SIGABRT`).
 #[cfg(not(feature = "std"))]
-fn call_stopping_unwind<F: FnMut() -> i32>(f: &mut F) -> i32 {
-    let guard = ExitOnUnwind;
-    let status = f();
-    core::mem::forget(guard);
-    status
+pub(crate) fn call_stopping_unwind<F: FnMut() -> i32>(f: &mut F) -> i32 {
+    f()
 }
 
 /// `vfork`: creates a child that shares the parent's memory and runs `child` on the parent's

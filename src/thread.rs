@@ -136,7 +136,7 @@ unsafe extern "C" fn thread_main<F: FnOnce() -> i32>(arg: usize) -> i32 {
     let f = unsafe { ManuallyDrop::take(&mut (*start).f) };
     let mut once = Some(f);
     let mut run = move || once.take().map_or(CHILD_PANIC_STATUS, |f| f());
-    let status = run_guarded(&mut run);
+    let status = crate::clone::call_stopping_unwind(&mut run);
     // SAFETY: the header outlives the thread.
     unsafe { (*start).header.status.store(status, Ordering::Release) };
     status
@@ -256,12 +256,6 @@ unsafe fn start<'a, F: FnOnce() -> i32 + Send + 'a>(
             Err(e)
         }
     }
-}
-
-/// Calls `f` with the clone children's unwind guard (a panic ends the thread with 127).
-fn run_guarded<F: FnMut() -> i32>(f: &mut F) -> i32 {
-    // SAFETY: `f` is a live closure that only this thread uses.
-    unsafe { crate::clone::call_closure::<F>(f as *mut F as usize) }
 }
 
 const PROT_NONE: usize = 0;
