@@ -421,6 +421,8 @@ fn spawn_checked(req: &Spawn<'_>, full: bool) -> Result<Child> {
         None if attrs.pidfd && err.is_none() => match wait::pidfd_open(pid, 0) {
             Ok(fd) => Some(fd),
             Err(e) => {
+                // The child exec'd and runs: it is stopped for good.
+                let _ = process::kill(pid, Some(Signal::SIGKILL));
                 err = Some(e);
                 None
             }
@@ -428,8 +430,8 @@ fn spawn_checked(req: &Spawn<'_>, full: bool) -> Result<Child> {
         None => None,
     };
     if let Some(e) = err {
-        // A child that exec'd, or one that still waits for id maps, is stopped for good.
-        let _ = process::kill(pid, Some(Signal::SIGKILL));
+        // A child that failed exits by itself; the two that would not (waiting for id maps that
+        // will not come, or exec'd before the pidfd failed) were killed above.
         reap(pid);
         drop(stack);
         return Err(e);
