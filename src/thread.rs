@@ -95,8 +95,8 @@ impl JoinHandle<'_> {
             // EAGAIN (the value changed) and EINTR just mean: look again.
             // SAFETY: `tid` is a live, aligned 32-bit word; no timeout.
             let _ = unsafe {
-                sc::syscall4(
-                    sc::nr::FUTEX,
+                crate::sys::syscall4(
+                    crate::sys::nr::FUTEX,
                     header.tid.as_ptr() as usize,
                     0,
                     tid as usize,
@@ -258,28 +258,15 @@ unsafe fn start<'a, F: FnOnce() -> i32 + Send + 'a>(
     }
 }
 
-const PROT_NONE: usize = 0;
-const PROT_READ_WRITE: usize = 0x1 | 0x2;
-const MAP_PRIVATE_ANONYMOUS_STACK: usize = 0x02 | 0x20 | 0x2_0000;
-
 /// Maps `len` bytes of stack whose lowest page is a guard page (no access).
 pub(crate) fn map_stack(len: usize) -> Result<*mut u8> {
+    use crate::sys::mm::*;
+    let flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK;
     // SAFETY: an anonymous private mapping at an address of the kernel's choosing.
-    let base = Errno::result(unsafe {
-        sc::syscall6(
-            sc::nr::MMAP,
-            0,
-            len,
-            PROT_READ_WRITE,
-            MAP_PRIVATE_ANONYMOUS_STACK,
-            usize::MAX,
-            0,
-        )
-    })? as *mut u8;
+    let base = unsafe { crate::sys::mmap(0, len, PROT_READ | PROT_WRITE, flags, -1, 0) }?;
     // SAFETY: the first page of the mapping we just made.
-    let guarded = Errno::result(unsafe {
-        sc::syscall3(sc::nr::MPROTECT, base as usize, PAGE_SIZE, PROT_NONE)
-    });
+    let guarded =
+        Errno::result(unsafe { crate::sys::syscall!(MPROTECT, base, PAGE_SIZE, PROT_NONE) });
     if let Err(e) = guarded {
         // SAFETY: our own fresh mapping.
         unsafe { unmap(base, len) };
@@ -293,7 +280,7 @@ pub(crate) fn map_stack(len: usize) -> Result<*mut u8> {
 /// `(base, len)` must be a mapping nobody uses any more.
 pub(crate) unsafe fn unmap(base: *mut u8, len: usize) {
     // SAFETY: the caller owns the mapping. munmap of a valid mapping cannot fail.
-    let _ = unsafe { sc::syscall2(sc::nr::MUNMAP, base as usize, len) };
+    let _ = unsafe { crate::sys::syscall2(crate::sys::nr::MUNMAP, base as usize, len) };
 }
 
 /// The length of the mapping of a [`DEFAULT_STACK_SIZE`] stack (its guard page included): the
