@@ -56,8 +56,12 @@ use std::time::{Duration, Instant};
 
 use vspawn::spawn::{CStrArray, Program, Spawn};
 
-/// Parent memory sizes: label and bytes.
+/// Parent memory sizes: label and bytes. A 32-bit process (i686) has 4 GiB of address space in
+/// all, so its largest ballast is 2 GiB.
+#[cfg(target_pointer_width = "64")]
 const SIZES: [(&str, usize); 3] = [("16 MiB", 16 << 20), ("1 GiB", 1 << 30), ("4 GiB", 4 << 30)];
+#[cfg(target_pointer_width = "32")]
+const SIZES: [(&str, usize); 3] = [("16 MiB", 16 << 20), ("1 GiB", 1 << 30), ("2 GiB", 2 << 30)];
 /// Rounds thrown away before measuring (first-spawn effects, caches).
 const WARMUP_ROUNDS: usize = 5;
 /// Rounds measured at each size, at least and at most.
@@ -302,6 +306,57 @@ fn vfork_exec(path: *const c_char, argv: *const *const c_char, envp: *const *con
         );
     }
     pid as i32
+}
+
+/// Calls glibc's `vfork`; its child calls `execve(path, argv, envp)` and `_exit(127)`.
+///
+/// i686: arguments go on the stack (cdecl), and in position-independent code a direct call to a
+/// libc function goes through a PLT entry that needs ebx to hold the GOT's address; so the three
+/// functions are called through their addresses, which Rust resolved, from a block in our frame
+/// (the vfork child shares it while we are suspended) that edi, callee-saved, points to.
+#[allow(deprecated)] // libc's reason (a Rust call of vfork) does not apply, see above.
+#[cfg(target_arch = "x86")]
+fn vfork_exec(path: *const c_char, argv: *const *const c_char, envp: *const *const c_char) -> i32 {
+    let vfork: unsafe extern "C" fn() -> libc::pid_t = libc::vfork;
+    let execve: unsafe extern "C" fn(
+        *const c_char,
+        *const *const c_char,
+        *const *const c_char,
+    ) -> i32 = libc::execve;
+    let exit: unsafe extern "C" fn(i32) -> ! = libc::_exit;
+    let block = [
+        path as usize,
+        argv as usize,
+        envp as usize,
+        execve as usize,
+        exit as usize,
+        vfork as usize,
+    ];
+    let pid: i32;
+    // SAFETY: as for x86_64: C calls with the C ABI's clobbers on a 16-byte aligned stack; the
+    // child never leaves the block.
+    unsafe {
+        std::arch::asm!(
+            "call [edi + 20]",           // vfork: 0 in the child, the pid (or -1) in the parent.
+            "test eax, eax",
+            "jnz 2f",                    // The parent (or a failed vfork) leaves the block.
+            "and esp, -16",              // The child: execve(path, argv, envp), the stack
+            "sub esp, 4",                // 16-byte aligned at the call ...
+            "push dword ptr [edi + 8]",
+            "push dword ptr [edi + 4]",
+            "push dword ptr [edi]",
+            "call [edi + 12]",
+            "and esp, -16",              // ... and only if it failed, _exit(127).
+            "sub esp, 12",
+            "push 127",
+            "call [edi + 16]",
+            "2:",
+            in("edi") block.as_ptr(),
+            out("eax") pid,
+            clobber_abi("C"),
+        );
+    }
+    pid
 }
 
 /// Calls glibc's `vfork`; its child calls `execve(path, argv, envp)` and `_exit(127)`.
@@ -759,7 +814,9 @@ fn built_program(program: &Built, build: bool) -> Result<PathBuf, String> {
         return Ok(PathBuf::from(path));
     }
     let build_dir = target_dir().join("bench").join("build");
-    let built = build_dir.join(program.path);
+    // For this bench's own target (i686 when it runs as a 32-bit program), whatever the host.
+    let triple = own_triple();
+    let built = build_dir.join(triple).join(program.path);
     if !build {
         return Ok(built);
     }
@@ -774,6 +831,7 @@ fn built_program(program: &Built, build: bool) -> Result<PathBuf, String> {
         .arg(&manifest)
         .arg("--target-dir")
         .arg(&build_dir)
+        .args(["--target", triple])
         .status()
         .map_err(|e| format!("could not run {}: {e}", Path::new(&cargo).display()))?;
     if !status.success() {
@@ -790,6 +848,16 @@ fn built_program(program: &Built, build: bool) -> Result<PathBuf, String> {
         ));
     }
     Ok(built)
+}
+
+/// The target triple this bench was built for.
+fn own_triple() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86" => "i686-unknown-linux-gnu",
+        "aarch64" => "aarch64-unknown-linux-gnu",
+        "riscv64" => "riscv64gc-unknown-linux-gnu",
+        _ => "x86_64-unknown-linux-gnu",
+    }
 }
 
 /// The program to spawn: `VSPAWN_BENCH_TRUE`, else `examples/true.rs` built here.
@@ -982,8 +1050,8 @@ impl Options {
                         .map(|n| match n {
                             "16M" => Ok(0),
                             "1G" => Ok(1),
-                            "4G" => Ok(2),
-                            _ => Err(format!("unknown size {n}: 16M, 1G or 4G")),
+                            "4G" | "2G" => Ok(2),
+                            _ => Err(format!("unknown size {n}: 16M, 1G or 4G (2G on 32-bit)")),
                         })
                         .collect::<Result<_, _>>()?;
                     o.partial |= o.sizes.len() < SIZES.len();

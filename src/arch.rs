@@ -1,20 +1,25 @@
 //! Picks this target's file from `arch/`, where all of the crate's assembly lives.
 //!
 //! Every file there defines the same items: the `clone` and `clone3` trampolines, the
-//! `_start` macro (feature `entry`) and, where the kernel `sigaction` has the field (x86_64,
-//! aarch64), the signal restorer constant. Adding an architecture means one file there and one
+//! `_start` macro and the C memory functions (feature `entry`) and, where the kernel `sigaction`
+//! has the field (all but riscv64), the signal restorer constant; the files of the
+//! architectures `sc` cannot serve (i686, arm, s390x, powerpc64) also define the syscall
+//! functions and numbers (see `crate::sys`). Adding an architecture means one file there and one
 //! line here.
 
 cfg_if::cfg_if! {
     if #[cfg(target_arch = "x86_64")] {
         #[path = "../arch/x86_64.rs"]
-        mod imp;
+        pub(crate) mod imp;
     } else if #[cfg(target_arch = "aarch64")] {
         #[path = "../arch/aarch64.rs"]
-        mod imp;
+        pub(crate) mod imp;
     } else if #[cfg(target_arch = "riscv64")] {
         #[path = "../arch/riscv64.rs"]
-        mod imp;
+        pub(crate) mod imp;
+    } else if #[cfg(target_arch = "x86")] {
+        #[path = "../arch/i686.rs"]
+        pub(crate) mod imp;
     }
 }
 

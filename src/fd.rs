@@ -16,8 +16,9 @@ pub type RawFd = i32;
 pub const AT_FDCWD: RawFd = -100;
 
 /// Flags for [`openat`], [`pipe2`] and [`dup3`]: the kernel's `O_*` values. They are the same on
-/// x86_64, aarch64 and riscv64 except `O_DIRECTORY` and `O_NOFOLLOW`, which arm64 defines in its
-/// own `asm/fcntl.h` (there the generic values mean `O_DIRECT` and `O_LARGEFILE`).
+/// every supported architecture except `O_DIRECTORY` and `O_NOFOLLOW`, which arm64, arm and
+/// powerpc define in their own `asm/fcntl.h` (there the generic values mean `O_DIRECT` and
+/// `O_LARGEFILE`).
 pub mod oflags {
     /// Open for reading only.
     pub const O_RDONLY: u32 = 0;
@@ -38,22 +39,47 @@ pub mod oflags {
     /// Non-blocking I/O.
     pub const O_NONBLOCK: u32 = 0o4000;
     /// Fail unless the path is a directory.
-    #[cfg(not(target_arch = "aarch64"))]
+    #[cfg(not(any(
+        target_arch = "aarch64",
+        target_arch = "arm",
+        target_arch = "powerpc64"
+    )))]
     pub const O_DIRECTORY: u32 = 0o200000;
     /// Fail unless the path is a directory.
-    #[cfg(target_arch = "aarch64")]
+    #[cfg(any(
+        target_arch = "aarch64",
+        target_arch = "arm",
+        target_arch = "powerpc64"
+    ))]
     pub const O_DIRECTORY: u32 = 0o40000;
     /// Do not follow a final symbolic link.
-    #[cfg(not(target_arch = "aarch64"))]
+    #[cfg(not(any(
+        target_arch = "aarch64",
+        target_arch = "arm",
+        target_arch = "powerpc64"
+    )))]
     pub const O_NOFOLLOW: u32 = 0o400000;
     /// Do not follow a final symbolic link.
-    #[cfg(target_arch = "aarch64")]
+    #[cfg(any(
+        target_arch = "aarch64",
+        target_arch = "arm",
+        target_arch = "powerpc64"
+    ))]
     pub const O_NOFOLLOW: u32 = 0o100000;
     /// Close on exec.
     pub const O_CLOEXEC: u32 = 0o2000000;
     /// A path-only descriptor.
     pub const O_PATH: u32 = 0o10000000;
 }
+
+/// `O_LARGEFILE` where it is not implied (the 32-bit architectures); 0 elsewhere.
+const O_LARGEFILE: u32 = if cfg!(target_arch = "x86") {
+    0o100000
+} else if cfg!(target_arch = "arm") {
+    0o400000
+} else {
+    0
+};
 
 /// The `FD_CLOEXEC` descriptor flag, as read by [`get_fd_flags`].
 pub const FD_CLOEXEC: u32 = 1;
@@ -209,6 +235,9 @@ pub fn openat(dirfd: RawFd, path: &CStr, flags: u32, mode: u32) -> Result<OwnedF
 
 /// [`openat`] without the implied `O_CLOEXEC`.
 pub fn openat_inheritable(dirfd: RawFd, path: &CStr, flags: u32, mode: u32) -> Result<OwnedFd> {
+    // On the 32-bit architectures a file opened without `O_LARGEFILE` cannot grow past 2 GiB
+    // (EFBIG), nor be opened if it is larger (EOVERFLOW); files are large-file everywhere else.
+    let flags = flags | O_LARGEFILE;
     // SAFETY: `path` is NUL-terminated and outlives the call.
     let fd =
         Errno::result(unsafe { crate::sys::syscall!(OPENAT, dirfd, path.as_ptr(), flags, mode) })?;

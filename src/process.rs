@@ -117,8 +117,15 @@ pub fn getsid(pid: Pid) -> Result<Pid> {
     Errno::result(unsafe { crate::sys::syscall!(GETSID, pid) }).map(|p| p as Pid)
 }
 
+// powerpc encodes its terminal ioctls with the direction and size, as `_IOR('t', 119, int)`.
+#[cfg(not(target_arch = "powerpc64"))]
 const TIOCGPGRP: usize = 0x540f;
+#[cfg(not(target_arch = "powerpc64"))]
 const TIOCSPGRP: usize = 0x5410;
+#[cfg(target_arch = "powerpc64")]
+const TIOCGPGRP: usize = 0x4004_7477;
+#[cfg(target_arch = "powerpc64")]
+const TIOCSPGRP: usize = 0x8004_7476;
 
 /// Makes process group `pgid` the foreground group of the terminal `fd` (`TIOCSPGRP`).
 pub fn tcsetpgrp(fd: crate::fd::RawFd, pgid: Pid) -> Result<()> {

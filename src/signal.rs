@@ -327,42 +327,56 @@ impl SigAction {
     }
 }
 
-/// The kernel's `struct sigaction` on x86_64 and aarch64: handler, flags, restorer, mask.
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+/// The kernel's `struct sigaction`: handler, flags (an `unsigned long`), restorer (on every
+/// supported architecture but riscv64) and mask. The mask is the kernel's `sigset_t`, an array of
+/// `unsigned long`: on the 32-bit architectures two words, 4-byte aligned, which a `u64` would not
+/// be on armv7 (it would move the mask from offset 12 to 16).
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
 pub(crate) struct KernelSigaction {
     handler: usize,
-    flags: u64,
+    flags: usize,
+    #[cfg(not(target_arch = "riscv64"))]
     restorer: usize,
-    mask: SigSet,
+    mask: [usize; KERNEL_SIGSET_WORDS],
 }
 
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-static_assertions::const_assert_eq!(size_of::<KernelSigaction>(), 32);
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-static_assertions::const_assert_eq!(offset_of!(KernelSigaction, restorer), 16);
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-static_assertions::const_assert_eq!(offset_of!(KernelSigaction, mask), 24);
+/// Words of the kernel's `sigset_t` (64 signals).
+const KERNEL_SIGSET_WORDS: usize = 64 / usize::BITS as usize;
 
-/// The kernel's `struct sigaction` on riscv64: handler, flags, mask (no restorer field).
-#[cfg(target_arch = "riscv64")]
-#[repr(C)]
-#[derive(Clone, Copy, Default)]
-pub(crate) struct KernelSigaction {
-    handler: usize,
-    flags: u64,
-    mask: SigSet,
+cfg_if::cfg_if! {
+    if #[cfg(target_arch = "riscv64")] {
+        static_assertions::const_assert_eq!(size_of::<KernelSigaction>(), 24);
+        static_assertions::const_assert_eq!(offset_of!(KernelSigaction, mask), 16);
+    } else if #[cfg(target_pointer_width = "64")] {
+        // x86_64, aarch64, s390x, powerpc64.
+        static_assertions::const_assert_eq!(size_of::<KernelSigaction>(), 32);
+        static_assertions::const_assert_eq!(offset_of!(KernelSigaction, restorer), 16);
+        static_assertions::const_assert_eq!(offset_of!(KernelSigaction, mask), 24);
+    } else {
+        // i686, armv7.
+        static_assertions::const_assert_eq!(size_of::<KernelSigaction>(), 20);
+        static_assertions::const_assert_eq!(offset_of!(KernelSigaction, restorer), 8);
+        static_assertions::const_assert_eq!(offset_of!(KernelSigaction, mask), 12);
+    }
 }
-
-#[cfg(target_arch = "riscv64")]
-static_assertions::const_assert_eq!(size_of::<KernelSigaction>(), 24);
-#[cfg(target_arch = "riscv64")]
-static_assertions::const_assert_eq!(offset_of!(KernelSigaction, mask), 16);
 
 static_assertions::const_assert_eq!(offset_of!(KernelSigaction, handler), 0);
-static_assertions::const_assert_eq!(offset_of!(KernelSigaction, flags), 8);
+static_assertions::const_assert_eq!(offset_of!(KernelSigaction, flags), size_of::<usize>());
 static_assertions::const_assert_eq!(size_of::<SigSet>(), 8);
+
+/// The kernel's sigset words of `set`: word `i` holds signals `32 * i + 1 ..` on a 32-bit
+/// architecture (whatever its byte order), the only word all 64 on a 64-bit one.
+fn kernel_sigset(set: SigSet) -> [usize; KERNEL_SIGSET_WORDS] {
+    core::array::from_fn(|i| (set.0 >> (i as u32 * usize::BITS)) as usize)
+}
+
+/// The [`SigSet`] of the kernel's sigset words.
+fn from_kernel_sigset(words: [usize; KERNEL_SIGSET_WORDS]) -> SigSet {
+    SigSet(words.iter().enumerate().fold(0, |bits, (i, &w)| {
+        bits | (w as u64) << (i as u32 * usize::BITS)
+    }))
+}
 
 impl KernelSigaction {
     fn from_action(act: &SigAction) -> KernelSigaction {
@@ -370,15 +384,17 @@ impl KernelSigaction {
         if let SigHandler::Action(_) = act.handler {
             flags |= SA_SIGINFO;
         }
+        #[cfg(not(target_arch = "riscv64"))]
+        {
+            flags |= crate::arch::SIGACTION_RESTORER.map_or(0, |_| SA_RESTORER);
+        }
         KernelSigaction {
             handler: act.handler.to_raw(),
-            #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-            flags: flags | crate::arch::SIGACTION_RESTORER.map_or(0, |_| SA_RESTORER),
-            #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+            // The flags the kernel has are all in the low 32 bits.
+            flags: flags as usize,
+            #[cfg(not(target_arch = "riscv64"))]
             restorer: crate::arch::SIGACTION_RESTORER.map_or(0, |r| r as usize),
-            #[cfg(target_arch = "riscv64")]
-            flags,
-            mask: act.mask,
+            mask: kernel_sigset(act.mask),
         }
     }
 
@@ -388,7 +404,7 @@ impl KernelSigaction {
             1 => SigHandler::Ignore,
             // SAFETY: the kernel gives back the address some `sigaction` call installed as a
             // handler; it is a function with the signature its SA_SIGINFO flag says.
-            raw if self.flags & SA_SIGINFO != 0 => SigHandler::Action(unsafe {
+            raw if self.flags as u64 & SA_SIGINFO != 0 => SigHandler::Action(unsafe {
                 core::mem::transmute::<usize, extern "C" fn(i32, *mut SigInfo, *mut c_void)>(raw)
             }),
             // SAFETY: as above, a plain handler.
@@ -398,8 +414,8 @@ impl KernelSigaction {
         };
         SigAction {
             handler,
-            flags: self.flags & !SA_RESTORER,
-            mask: self.mask,
+            flags: self.flags as u64 & !SA_RESTORER,
+            mask: from_kernel_sigset(self.mask),
         }
     }
 }

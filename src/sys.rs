@@ -24,7 +24,7 @@ cfg_if::cfg_if! {
     if #[cfg(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64"))] {
         pub use sc::{nr, syscall0, syscall1, syscall2, syscall3, syscall4, syscall5, syscall6};
     } else {
-        pub use crate::arch::{
+        pub use crate::arch::imp::{
             nr, syscall0, syscall1, syscall2, syscall3, syscall4, syscall5, syscall6,
         };
     }
@@ -123,7 +123,7 @@ pub unsafe fn mmap(
             // SAFETY: the kernel reads the six words of `block`; the caller vouches for the rest.
             let ret = unsafe { syscall!(MMAP, block.as_ptr()) };
         } else if #[cfg(target_pointer_width = "32")] {
-            if offset % 4096 != 0 || offset / 4096 > u64::from(u32::MAX) {
+            if !offset.is_multiple_of(4096) || offset / 4096 > u64::from(u32::MAX) {
                 return Err(Errno::EINVAL);
             }
             // SAFETY: as above, with mmap2's offset in 4096-byte units.

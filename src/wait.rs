@@ -1,6 +1,7 @@
 //! Waiting for children and pidfds: `wait4`, `waitid`, `pidfd_open`, `pidfd_send_signal`, and
 //! the kernel structs they fill (`siginfo_t`, `struct rusage`), plus [`ExitStatus`].
 
+use core::ffi::c_long;
 use core::fmt;
 use core::mem::{offset_of, size_of};
 
@@ -10,6 +11,12 @@ use crate::process::Pid;
 use crate::signal::Signal;
 
 /// The kernel's `siginfo_t` (128 bytes), as filled by `waitid` and given to signal handlers.
+///
+/// After the three `int`s comes a union, aligned as its widest member (a pointer or `long`):
+/// at offset 16 on the 64-bit architectures, 12 on the 32-bit ones. The members read here are
+/// the first three `int`s of it, which every member that has them (`kill`, `sigchld`, `rt`)
+/// puts there: the pid, the uid, and for `SIGCHLD` the status. They are read as `int`s, never
+/// as halves of a wider word, so the byte order does not matter (s390x is big-endian).
 #[derive(Clone, Copy)]
 #[repr(C)]
 pub struct SigInfo {
@@ -19,13 +26,31 @@ pub struct SigInfo {
     pub errno: i32,
     /// Why the signal was sent (`CLD_EXITED`, `SI_USER`, ...).
     pub code: i32,
+    #[cfg(target_pointer_width = "64")]
     _pad: i32,
-    fields: [u64; 14],
+    si_pid: i32,
+    si_uid: u32,
+    si_status: i32,
+    rest: [u32; SIGINFO_REST_WORDS],
 }
+
+/// The union's words after pid, uid and status, up to 128 bytes.
+const SIGINFO_REST_WORDS: usize = if cfg!(target_pointer_width = "64") {
+    25
+} else {
+    26
+};
 
 static_assertions::const_assert_eq!(size_of::<SigInfo>(), 128);
 static_assertions::const_assert_eq!(offset_of!(SigInfo, code), 8);
-static_assertions::const_assert_eq!(offset_of!(SigInfo, fields), 16);
+#[cfg(target_pointer_width = "64")]
+static_assertions::const_assert_eq!(offset_of!(SigInfo, si_pid), 16);
+#[cfg(target_pointer_width = "32")]
+static_assertions::const_assert_eq!(offset_of!(SigInfo, si_pid), 12);
+static_assertions::const_assert_eq!(
+    offset_of!(SigInfo, si_status),
+    offset_of!(SigInfo, si_pid) + 8
+);
 
 /// `si_code` values of `SIGCHLD` (and of `waitid`).
 pub mod cld {
@@ -50,24 +75,28 @@ impl SigInfo {
             signo: 0,
             errno: 0,
             code: 0,
+            #[cfg(target_pointer_width = "64")]
             _pad: 0,
-            fields: [0; 14],
+            si_pid: 0,
+            si_uid: 0,
+            si_status: 0,
+            rest: [0; SIGINFO_REST_WORDS],
         }
     }
 
     /// `si_pid`: the sending or the waited-for process.
     pub const fn pid(&self) -> Pid {
-        self.fields[0] as u32 as Pid
+        self.si_pid
     }
 
     /// `si_uid`: the real user id of the sender or child.
     pub const fn uid(&self) -> u32 {
-        (self.fields[0] >> 32) as u32
+        self.si_uid
     }
 
     /// `si_status` of `SIGCHLD`: the exit code, or the signal number.
     pub const fn status(&self) -> i32 {
-        self.fields[1] as u32 as i32
+        self.si_status
     }
 
     /// The child's state as an [`ExitStatus`], when this came from `waitid` or `SIGCHLD`.
@@ -98,17 +127,18 @@ impl fmt::Debug for SigInfo {
     }
 }
 
-/// A `struct timeval` as in `rusage`.
+/// A `struct timeval` as in `rusage`: two C `long`s (64-bit, or 32-bit on i686 and armv7, where
+/// `wait4` and `waitid` fill the 32-bit layout).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct TimeVal {
     /// Seconds.
-    pub sec: i64,
+    pub sec: c_long,
     /// Microseconds.
-    pub usec: i64,
+    pub usec: c_long,
 }
 
-/// The kernel's `struct rusage` (144 bytes).
+/// The kernel's `struct rusage`: 18 C `long`s (144 bytes; 72 on i686 and armv7).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct Rusage {
@@ -117,38 +147,38 @@ pub struct Rusage {
     /// System CPU time.
     pub stime: TimeVal,
     /// Peak resident set size, KiB.
-    pub maxrss: i64,
+    pub maxrss: c_long,
     /// Unused by Linux.
-    pub ixrss: i64,
+    pub ixrss: c_long,
     /// Unused by Linux.
-    pub idrss: i64,
+    pub idrss: c_long,
     /// Unused by Linux.
-    pub isrss: i64,
+    pub isrss: c_long,
     /// Page faults served without I/O.
-    pub minflt: i64,
+    pub minflt: c_long,
     /// Page faults that needed I/O.
-    pub majflt: i64,
+    pub majflt: c_long,
     /// Unused by Linux.
-    pub nswap: i64,
+    pub nswap: c_long,
     /// Blocks read.
-    pub inblock: i64,
+    pub inblock: c_long,
     /// Blocks written.
-    pub oublock: i64,
+    pub oublock: c_long,
     /// Unused by Linux.
-    pub msgsnd: i64,
+    pub msgsnd: c_long,
     /// Unused by Linux.
-    pub msgrcv: i64,
+    pub msgrcv: c_long,
     /// Unused by Linux.
-    pub nsignals: i64,
+    pub nsignals: c_long,
     /// Voluntary context switches.
-    pub nvcsw: i64,
+    pub nvcsw: c_long,
     /// Involuntary context switches.
-    pub nivcsw: i64,
+    pub nivcsw: c_long,
 }
 
-static_assertions::const_assert_eq!(size_of::<Rusage>(), 144);
-static_assertions::const_assert_eq!(offset_of!(Rusage, maxrss), 32);
-static_assertions::const_assert_eq!(offset_of!(Rusage, nivcsw), 136);
+static_assertions::const_assert_eq!(size_of::<Rusage>(), 18 * size_of::<c_long>());
+static_assertions::const_assert_eq!(offset_of!(Rusage, maxrss), 4 * size_of::<c_long>());
+static_assertions::const_assert_eq!(offset_of!(Rusage, nivcsw), 17 * size_of::<c_long>());
 
 /// How a child ended (or stopped): the `wait` status word, decoded like std's `ExitStatus`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]

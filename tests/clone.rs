@@ -545,7 +545,7 @@ fn thread_clone_puts_parent_tid_child_tid_and_tls_where_the_kernel_documents() {
             Some(stack.top()),
             ptid.as_ptr(),
             probe.ctid.as_ptr(),
-            tls,
+            common::settls_arg(tls),
             probe_thread,
             &probe as *const ThreadProbe as usize,
         )
@@ -567,7 +567,7 @@ fn thread_clone3_puts_parent_tid_child_tid_and_tls_where_the_kernel_documents() 
         child_tid: probe.ctid.as_ptr(),
         parent_tid: ptid.as_ptr(),
         stack: Some(stack.range()),
-        tls,
+        tls: common::settls_arg(tls),
         ..Clone3::default()
     };
     // SAFETY: as for the clone variant above.
@@ -654,6 +654,13 @@ fn clone3_exit_signal_sigusr1_is_sent_and_the_child_is_waited_with_wall() {
     unsafe { rt_sigaction(Signal::SIGUSR1, Some(&SigAction::DEFAULT)) }.unwrap();
     assert_eq!(EXIT_SIGNAL_PID.load(SeqCst), pid);
     assert_eq!(EXIT_SIGNAL_CODE.load(SeqCst), CLD_EXITED);
+    if let Some(kernel) = common::compat_kernel() {
+        skip!(
+            "a 32-bit program on a {kernel} kernel gets only the pid and uid of a siginfo whose \
+             signal is not SIGCHLD (the compat layer's SIL_KILL layout), not the status: checked \
+             natively on 64-bit and in the armv7 VM"
+        );
+    }
     assert_eq!(EXIT_SIGNAL_STATUS.load(SeqCst), 5);
 }
 

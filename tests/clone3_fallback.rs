@@ -183,7 +183,7 @@ fn observe() -> Vec<(&'static str, Observation)> {
         child_tid: probe.ctid.as_ptr(),
         parent_tid: ptid.as_ptr(),
         stack: Some(stack.range()),
-        tls,
+        tls: common::settls_arg(tls),
         ..Clone3::default()
     };
     let thread = run(&req, probe_thread, &probe as *const ThreadProbe as usize);

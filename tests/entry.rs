@@ -126,13 +126,39 @@ fn linking(path: &Path) -> Linking {
     const PT_INTERP: u32 = 3;
     let elf = std::fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     assert_eq!(&elf[..4], b"\x7fELF", "{} is not ELF", path.display());
-    assert_eq!(elf[4], 2, "not a 64-bit ELF");
-    let u16_at = |at: usize| u16::from_le_bytes(elf[at..at + 2].try_into().unwrap());
-    let u32_at = |at: usize| u32::from_le_bytes(elf[at..at + 4].try_into().unwrap());
-    let u64_at = |at: usize| u64::from_le_bytes(elf[at..at + 8].try_into().unwrap());
-    let phoff = u64_at(0x20) as usize;
-    let phentsize = u16_at(0x36) as usize;
-    let phnum = u16_at(0x38) as usize;
+    // The class and byte order are this target's: 64-bit or 32-bit (i686, armv7), little- or
+    // big-endian (s390x).
+    let elf64 = cfg!(target_pointer_width = "64");
+    assert_eq!(elf[4], if elf64 { 2 } else { 1 }, "EI_CLASS");
+    assert_eq!(
+        elf[5],
+        if cfg!(target_endian = "little") { 1 } else { 2 },
+        "EI_DATA"
+    );
+    let bytes = |at: usize, n: usize| -> u64 {
+        let field = &elf[at..at + n];
+        let fold = |v: u64, &b: &u8| v << 8 | u64::from(b);
+        if cfg!(target_endian = "little") {
+            field.iter().rev().fold(0, fold)
+        } else {
+            field.iter().fold(0, fold)
+        }
+    };
+    let u16_at = |at: usize| bytes(at, 2) as u16;
+    let u32_at = |at: usize| bytes(at, 4) as u32;
+    let (phoff, phentsize, phnum) = if elf64 {
+        (
+            bytes(0x20, 8) as usize,
+            u16_at(0x36) as usize,
+            u16_at(0x38) as usize,
+        )
+    } else {
+        (
+            u32_at(0x1c) as usize,
+            u16_at(0x2a) as usize,
+            u16_at(0x2c) as usize,
+        )
+    };
     let types: Vec<u32> = (0..phnum).map(|i| u32_at(phoff + i * phentsize)).collect();
     Linking {
         machine: u16_at(0x12),
@@ -146,8 +172,12 @@ fn linking(path: &Path) -> Linking {
 fn this_machine() -> u16 {
     match std::env::consts::ARCH {
         "x86_64" => 62,
+        "x86" => 3,
         "aarch64" => 183,
+        "arm" => 40,
         "riscv64" => 243,
+        "s390x" => 22,
+        "powerpc64" => 21,
         other => panic!("unsupported architecture {other}"),
     }
 }

@@ -512,9 +512,10 @@ impl Stack {
     }
 }
 
-/// The calling thread's thread pointer: the register `CLONE_SETTLS` sets (x86_64: the fs base,
-/// read with `arch_prctl(ARCH_GET_FS)`; aarch64: `tpidr_el0`; riscv64: `tp`). Uses no
-/// thread-local storage itself.
+/// The calling thread's thread pointer: what `CLONE_SETTLS` sets (x86_64: the fs base, read with
+/// `arch_prctl(ARCH_GET_FS)`; i686: the base of the gs segment's TLS descriptor, read with
+/// `get_thread_area`; aarch64: `tpidr_el0`; armv7: `tpidruro`; riscv64: `tp`; s390x: access
+/// registers a0:a1; powerpc64: r13). Uses no thread-local storage itself.
 pub fn thread_pointer() -> usize {
     let tp: usize;
     #[cfg(target_arch = "x86_64")]
@@ -525,17 +526,90 @@ pub fn thread_pointer() -> usize {
         unsafe { vspawn::sys::syscall!(ARCH_PRCTL, ARCH_GET_FS, &mut base as *mut usize) };
         tp = base;
     }
+    #[cfg(target_arch = "x86")]
+    {
+        const GET_THREAD_AREA: usize = 244;
+        let selector: u32;
+        // SAFETY: reading a segment register has no side effects.
+        unsafe { core::arch::asm!("mov {:e}, gs", out(reg) selector, options(nomem, nostack)) };
+        let mut desc = UserDesc::new(selector >> 3, 0);
+        // SAFETY: the kernel fills the descriptor whose entry number we give.
+        unsafe { vspawn::sys::syscall1(GET_THREAD_AREA, &mut desc as *mut UserDesc as usize) };
+        tp = desc.base_addr as usize;
+    }
     #[cfg(target_arch = "aarch64")]
     // SAFETY: reading the EL0 thread pointer register has no side effects.
     unsafe {
         core::arch::asm!("mrs {}, tpidr_el0", out(reg) tp, options(nomem, nostack))
+    };
+    #[cfg(target_arch = "arm")]
+    // SAFETY: reading the user read-only thread register has no side effects.
+    unsafe {
+        core::arch::asm!("mrc p15, 0, {}, c13, c0, 3", out(reg) tp, options(nomem, nostack))
     };
     #[cfg(target_arch = "riscv64")]
     // SAFETY: reading the tp register has no side effects.
     unsafe {
         core::arch::asm!("mv {}, tp", out(reg) tp, options(nomem, nostack))
     };
+    #[cfg(target_arch = "s390x")]
+    // SAFETY: reading the access registers has no side effects.
+    unsafe {
+        core::arch::asm!(
+            "ear {tp}, %a0",
+            "sllg {tp}, {tp}, 32",
+            "ear {tp}, %a1",
+            tp = out(reg) tp,
+            options(nomem, nostack),
+        )
+    };
+    #[cfg(target_arch = "powerpc64")]
+    // SAFETY: reading r13 has no side effects.
+    unsafe {
+        core::arch::asm!("mr {}, 13", out(reg) tp, options(nomem, nostack))
+    };
     tp
+}
+
+/// i686's `struct user_desc`: what `CLONE_SETTLS` points to there (a segment descriptor, not a
+/// value).
+#[cfg(target_arch = "x86")]
+#[repr(C)]
+pub struct UserDesc {
+    entry_number: u32,
+    base_addr: u32,
+    limit: u32,
+    flags: u32,
+}
+
+#[cfg(target_arch = "x86")]
+impl UserDesc {
+    /// A 32-bit data segment at `base` covering the address space, in GDT entry `entry`.
+    fn new(entry: u32, base: u32) -> UserDesc {
+        // seg_32bit (bit 0), limit_in_pages (bit 4), useable (bit 6).
+        UserDesc {
+            entry_number: entry,
+            base_addr: base,
+            limit: 0xf_ffff,
+            flags: 1 | 1 << 4 | 1 << 6,
+        }
+    }
+}
+
+/// The `tls` argument of a clone that sets the thread pointer to `tls`: the value itself, except
+/// on i686, where the kernel takes a `struct user_desc *` (one for the gs segment's GDT entry,
+/// leaked: it must outlive the clone).
+pub fn settls_arg(tls: usize) -> usize {
+    #[cfg(target_arch = "x86")]
+    {
+        let selector: u32;
+        // SAFETY: reading a segment register has no side effects.
+        unsafe { core::arch::asm!("mov {:e}, gs", out(reg) selector, options(nomem, nostack)) };
+        let desc = Box::leak(Box::new(UserDesc::new(selector >> 3, tls as u32)));
+        return desc as *mut UserDesc as usize;
+    }
+    #[allow(unreachable_code)]
+    tls
 }
 
 /// The flag set of a thread (qemu-user accepts exactly this set, with `SYSVSEM`), without the tid
@@ -600,12 +674,34 @@ pub extern "C" fn exit_with_arg(arg: usize) -> i32 {
     arg as i32
 }
 
+/// The machine of the 64-bit kernel a 32-bit test binary runs on (`x86_64` for i686 natively),
+/// through the kernel's compat layer; `None` for a program of the kernel's own width.
+pub fn compat_kernel() -> Option<String> {
+    if cfg!(target_pointer_width = "64") {
+        return None;
+    }
+    // SAFETY: uname fills the struct it is given.
+    let mut uts: libc::utsname = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::uname(&mut uts) }, 0);
+    // SAFETY: the kernel NUL-terminates the field.
+    let machine = unsafe { std::ffi::CStr::from_ptr(uts.machine.as_ptr()) };
+    let machine = machine.to_string_lossy().into_owned();
+    ["x86_64", "aarch64", "s390x", "ppc64le", "riscv64"]
+        .contains(&machine.as_str())
+        .then_some(machine)
+}
+
 /// This target's triple (the one the test binary was built for).
 pub fn triple() -> &'static str {
     match std::env::consts::ARCH {
         "x86_64" => "x86_64-unknown-linux-gnu",
+        "x86" => "i686-unknown-linux-gnu",
         "aarch64" => "aarch64-unknown-linux-gnu",
+        "arm" => "armv7-unknown-linux-gnueabihf",
         "riscv64" => "riscv64gc-unknown-linux-gnu",
+        "s390x" => "s390x-unknown-linux-gnu",
+        "powerpc64" => "powerpc64le-unknown-linux-gnu",
         other => panic!("unsupported architecture {other}"),
     }
 }
