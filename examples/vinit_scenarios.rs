@@ -149,7 +149,7 @@ fn drain_stdout() {
     const TCSBRK: usize = 0x5409;
     // SAFETY: TCSBRK with a non-zero argument only waits for output to drain; no pointer. An
     // error (stdout is no terminal) leaves nothing to wait for.
-    let _ = unsafe { sc::syscall3(sc::nr::IOCTL, 1, TCSBRK, 1) };
+    let _ = unsafe { vspawn::sys::syscall3(vspawn::sys::nr::IOCTL, 1, TCSBRK, 1) };
 }
 
 fn child_of_pid1(t: &mut Failure) -> Outcome {
@@ -627,6 +627,15 @@ fn sleep_ms(ms: i64) {
         sec: ms / 1000,
         nsec: ms % 1000 * 1_000_000,
     };
-    // SAFETY: nanosleep reads one timespec; the remainder pointer is null.
-    let _ = unsafe { sc::syscall!(NANOSLEEP, &time as *const Timespec, 0) };
+    // SAFETY: clock_nanosleep reads one timespec; the remainder pointer is null. (Not nanosleep:
+    // the 32-bit architectures have no form of it with a 64-bit timespec.)
+    let _ = unsafe {
+        vspawn::sys::syscall!(
+            CLOCK_NANOSLEEP,
+            clock::CLOCK_MONOTONIC,
+            0,
+            &time as *const Timespec,
+            0
+        )
+    };
 }

@@ -141,7 +141,7 @@ fn mount_file_systems() {
     for (source, target, fstype, data) in mounts {
         // The initramfs has these directories; made here in case another one does not.
         // SAFETY: mkdirat reads one NUL-terminated path.
-        let _ = unsafe { sc::syscall!(MKDIRAT, AT_FDCWD, target.as_ptr(), 0o755) };
+        let _ = unsafe { vspawn::sys::syscall!(MKDIRAT, AT_FDCWD, target.as_ptr(), 0o755) };
         let data = if data.is_empty() {
             core::ptr::null()
         } else {
@@ -149,7 +149,7 @@ fn mount_file_systems() {
         };
         // SAFETY: mount reads NUL-terminated strings (and `data`, null or one string).
         let ret = unsafe {
-            sc::syscall!(
+            vspawn::sys::syscall!(
                 MOUNT,
                 source.as_ptr(),
                 target.as_ptr(),
@@ -171,7 +171,7 @@ fn vm_variable(buf: &mut [u8; 75]) -> &CStr {
     // struct utsname: six fields of 65 bytes; machine is the fifth.
     let mut uts = [0u8; 6 * 65];
     // SAFETY: the kernel writes one struct utsname (390 bytes) into `uts`.
-    let ret = unsafe { sc::syscall!(UNAME, uts.as_mut_ptr()) };
+    let ret = unsafe { vspawn::sys::syscall!(UNAME, uts.as_mut_ptr()) };
     let machine = match Errno::result(ret) {
         Ok(_) => &uts[4 * 65..5 * 65],
         Err(_) => &[][..],
@@ -256,7 +256,7 @@ fn clean_up_leftovers() {
 fn executable(path: &CStr) -> bool {
     const X_OK: usize = 1;
     // SAFETY: faccessat reads one NUL-terminated path.
-    let ret = unsafe { sc::syscall!(FACCESSAT, AT_FDCWD, path.as_ptr(), X_OK, 0) };
+    let ret = unsafe { vspawn::sys::syscall!(FACCESSAT, AT_FDCWD, path.as_ptr(), X_OK, 0) };
     Errno::result(ret).is_ok()
 }
 
@@ -268,8 +268,8 @@ fn power_off() -> i32 {
     const CMD_POWER_OFF: usize = 0x4321_fedc;
     // SAFETY: sync takes no arguments; reboot with the power-off command takes no pointer.
     let ret = unsafe {
-        sc::syscall!(SYNC);
-        sc::syscall!(REBOOT, MAGIC1, MAGIC2, CMD_POWER_OFF, 0)
+        vspawn::sys::syscall!(SYNC);
+        vspawn::sys::syscall!(REBOOT, MAGIC1, MAGIC2, CMD_POWER_OFF, 0)
     };
     if let Err(e) = Errno::result(ret) {
         console(format_args!("vm_init: cannot power off: {e}\n"));

@@ -194,9 +194,9 @@ impl ChildStart {
     /// held, and would hang in it.)
     fn new(flags: u64, f: ChildFn, arg: usize) -> ChildStart {
         let exit_nr = if flags & CLONE_THREAD != 0 {
-            sc::nr::EXIT
+            crate::sys::nr::EXIT
         } else {
-            sc::nr::EXIT_GROUP
+            crate::sys::nr::EXIT_GROUP
         };
         ChildStart { f, arg, exit_nr }
     }
@@ -390,7 +390,16 @@ pub enum Fork {
 /// calls) until it execs or exits.
 pub unsafe fn fork() -> Result<Fork> {
     // SAFETY: a plain clone with no pointers; the caller accepts the child's restrictions.
-    let ret = unsafe { sc::syscall5(sc::nr::CLONE, Signal::SIGCHLD.raw() as usize, 0, 0, 0, 0) };
+    let ret = unsafe {
+        crate::sys::syscall5(
+            crate::sys::nr::CLONE,
+            Signal::SIGCHLD.raw() as usize,
+            0,
+            0,
+            0,
+            0,
+        )
+    };
     match Errno::result(ret)? {
         0 => Ok(Fork::Child),
         pid => Ok(Fork::Parent(pid as Pid)),

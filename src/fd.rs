@@ -166,13 +166,13 @@ impl std::os::fd::AsFd for OwnedFd {
 /// Reads up to `buf.len()` bytes from `fd`; returns how many were read (0 at end of file).
 pub fn read(fd: RawFd, buf: &mut [u8]) -> Result<usize> {
     // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
-    Errno::result(unsafe { sc::syscall!(READ, fd, buf.as_mut_ptr(), buf.len()) })
+    Errno::result(unsafe { crate::sys::syscall!(READ, fd, buf.as_mut_ptr(), buf.len()) })
 }
 
 /// Writes up to `buf.len()` bytes to `fd`; returns how many were written.
 pub fn write(fd: RawFd, buf: &[u8]) -> Result<usize> {
     // SAFETY: the kernel reads at most `buf.len()` bytes from `buf`.
-    Errno::result(unsafe { sc::syscall!(WRITE, fd, buf.as_ptr(), buf.len()) })
+    Errno::result(unsafe { crate::sys::syscall!(WRITE, fd, buf.as_ptr(), buf.len()) })
 }
 
 /// Writes all of `buf` to `fd`, retrying short writes and `EINTR`.
@@ -213,7 +213,7 @@ pub fn write_all(fd: RawFd, mut buf: &[u8]) -> Result<()> {
 /// ```
 pub unsafe fn close(fd: RawFd) -> Result<()> {
     // SAFETY: close takes no pointers; the caller owns `fd`.
-    Errno::result(unsafe { sc::syscall!(CLOSE, fd) }).map(drop)
+    Errno::result(unsafe { crate::sys::syscall!(CLOSE, fd) }).map(drop)
 }
 
 /// Makes `new` a copy of `old` (closing what `new` was), with `flags` 0 or `O_CLOEXEC`.
@@ -240,7 +240,7 @@ pub unsafe fn close(fd: RawFd) -> Result<()> {
 /// ```
 pub unsafe fn dup3(old: RawFd, new: RawFd, flags: u32) -> Result<RawFd> {
     // SAFETY: no pointers; the caller owns `new` (or it is free).
-    Errno::result(unsafe { sc::syscall!(DUP3, old, new, flags) }).map(|fd| fd as RawFd)
+    Errno::result(unsafe { crate::sys::syscall!(DUP3, old, new, flags) }).map(|fd| fd as RawFd)
 }
 
 /// Creates a pipe: `(read end, write end)`. `O_CLOEXEC` is always added; use
@@ -257,7 +257,7 @@ pub fn pipe2_inheritable(flags: u32) -> Result<(OwnedFd, OwnedFd)> {
 fn pipe_raw(flags: u32) -> Result<(OwnedFd, OwnedFd)> {
     let mut fds = [0 as RawFd; 2];
     // SAFETY: the kernel writes two ints into `fds`.
-    Errno::result(unsafe { sc::syscall!(PIPE2, fds.as_mut_ptr(), flags) })?;
+    Errno::result(unsafe { crate::sys::syscall!(PIPE2, fds.as_mut_ptr(), flags) })?;
     // SAFETY: the kernel just created both descriptors for us.
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
@@ -271,7 +271,8 @@ pub fn openat(dirfd: RawFd, path: &CStr, flags: u32, mode: u32) -> Result<OwnedF
 /// [`openat`] without the implied `O_CLOEXEC`.
 pub fn openat_inheritable(dirfd: RawFd, path: &CStr, flags: u32, mode: u32) -> Result<OwnedFd> {
     // SAFETY: `path` is NUL-terminated and outlives the call.
-    let fd = Errno::result(unsafe { sc::syscall!(OPENAT, dirfd, path.as_ptr(), flags, mode) })?;
+    let fd =
+        Errno::result(unsafe { crate::sys::syscall!(OPENAT, dirfd, path.as_ptr(), flags, mode) })?;
     // SAFETY: the kernel just created this descriptor for us.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
 }
@@ -279,13 +280,13 @@ pub fn openat_inheritable(dirfd: RawFd, path: &CStr, flags: u32, mode: u32) -> R
 /// The descriptor flags of `fd` (`FD_CLOEXEC` or 0).
 pub fn get_fd_flags(fd: RawFd) -> Result<u32> {
     // SAFETY: F_GETFD takes no pointer.
-    Errno::result(unsafe { sc::syscall!(FCNTL, fd, F_GETFD) }).map(|f| f as u32)
+    Errno::result(unsafe { crate::sys::syscall!(FCNTL, fd, F_GETFD) }).map(|f| f as u32)
 }
 
 /// Sets the descriptor flags of `fd` (`FD_CLOEXEC` or 0).
 pub fn set_fd_flags(fd: RawFd, flags: u32) -> Result<()> {
     // SAFETY: F_SETFD takes no pointer.
-    Errno::result(unsafe { sc::syscall!(FCNTL, fd, F_SETFD, flags) }).map(drop)
+    Errno::result(unsafe { crate::sys::syscall!(FCNTL, fd, F_SETFD, flags) }).map(drop)
 }
 
 /// Closes (or, with [`CLOSE_RANGE_CLOEXEC`], marks close-on-exec) every fd in `first..=last`.
@@ -311,7 +312,7 @@ pub fn set_fd_flags(fd: RawFd, flags: u32) -> Result<()> {
 /// ```
 pub unsafe fn close_range(first: u32, last: u32, flags: u32) -> Result<()> {
     // SAFETY: no pointers; the caller owns the descriptors in the range.
-    Errno::result(unsafe { sc::syscall!(CLOSE_RANGE, first, last, flags) }).map(drop)
+    Errno::result(unsafe { crate::sys::syscall!(CLOSE_RANGE, first, last, flags) }).map(drop)
 }
 
 const F_DUPFD_CLOEXEC: usize = 1030;
@@ -319,24 +320,25 @@ const F_DUPFD_CLOEXEC: usize = 1030;
 /// Duplicates `fd` onto the lowest free number `>= min`, close-on-exec.
 pub fn dup_above(fd: RawFd, min: RawFd) -> Result<RawFd> {
     // SAFETY: no pointers.
-    Errno::result(unsafe { sc::syscall!(FCNTL, fd, F_DUPFD_CLOEXEC, min) }).map(|f| f as RawFd)
+    Errno::result(unsafe { crate::sys::syscall!(FCNTL, fd, F_DUPFD_CLOEXEC, min) })
+        .map(|f| f as RawFd)
 }
 
 /// Changes the current directory.
 pub fn chdir(path: &CStr) -> Result<()> {
     // SAFETY: `path` is NUL-terminated and outlives the call.
-    Errno::result(unsafe { sc::syscall!(CHDIR, path.as_ptr()) }).map(drop)
+    Errno::result(unsafe { crate::sys::syscall!(CHDIR, path.as_ptr()) }).map(drop)
 }
 
 /// Changes the current directory to the one `fd` refers to.
 pub fn fchdir(fd: RawFd) -> Result<()> {
     // SAFETY: no pointers.
-    Errno::result(unsafe { sc::syscall!(FCHDIR, fd) }).map(drop)
+    Errno::result(unsafe { crate::sys::syscall!(FCHDIR, fd) }).map(drop)
 }
 
 /// Reads directory entries of `fd` into `buf` (`getdents64`); returns the bytes filled, 0 at
 /// the end. Each record: `d_ino: u64, d_off: i64, d_reclen: u16, d_type: u8, d_name` (NUL-ended).
 pub fn getdents64(fd: RawFd, buf: &mut [u8]) -> Result<usize> {
     // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
-    Errno::result(unsafe { sc::syscall!(GETDENTS64, fd, buf.as_mut_ptr(), buf.len()) })
+    Errno::result(unsafe { crate::sys::syscall!(GETDENTS64, fd, buf.as_mut_ptr(), buf.len()) })
 }

@@ -10,32 +10,33 @@ pub type Pid = i32;
 /// The calling process's id.
 pub fn getpid() -> Pid {
     // SAFETY: no arguments; cannot fail.
-    unsafe { sc::syscall!(GETPID) as Pid }
+    unsafe { crate::sys::syscall!(GETPID) as Pid }
 }
 
 /// The parent process's id (0 when the parent is outside our pid namespace).
 pub fn getppid() -> Pid {
     // SAFETY: no arguments; cannot fail.
-    unsafe { sc::syscall!(GETPPID) as Pid }
+    unsafe { crate::sys::syscall!(GETPPID) as Pid }
 }
 
 /// The calling thread's id.
 pub fn gettid() -> Pid {
     // SAFETY: no arguments; cannot fail.
-    unsafe { sc::syscall!(GETTID) as Pid }
+    unsafe { crate::sys::syscall!(GETTID) as Pid }
 }
 
 /// Sends `sig` to `pid` (> 0: a process; 0: our group; -1: every process we may signal; < -1:
 /// group `-pid`). With `None`, only checks that the target exists and may be signalled.
 pub fn kill(pid: Pid, sig: Option<Signal>) -> Result<()> {
     // SAFETY: no pointers.
-    Errno::result(unsafe { sc::syscall!(KILL, pid, sig.map_or(0, Signal::raw)) }).map(drop)
+    Errno::result(unsafe { crate::sys::syscall!(KILL, pid, sig.map_or(0, Signal::raw)) }).map(drop)
 }
 
 /// Sends `sig` to thread `tid` of thread group `tgid`.
 pub fn tgkill(tgid: Pid, tid: Pid, sig: Option<Signal>) -> Result<()> {
     // SAFETY: no pointers.
-    Errno::result(unsafe { sc::syscall!(TGKILL, tgid, tid, sig.map_or(0, Signal::raw)) }).map(drop)
+    Errno::result(unsafe { crate::sys::syscall!(TGKILL, tgid, tid, sig.map_or(0, Signal::raw)) })
+        .map(drop)
 }
 
 /// Ends the calling *thread* with `status` (`SYS_exit`). In a single-threaded process this ends
@@ -65,7 +66,7 @@ pub fn tgkill(tgid: Pid, tid: Pid, sig: Option<Signal>) -> Result<()> {
 pub unsafe fn exit_thread(status: i32) -> ! {
     loop {
         // SAFETY: exit takes no pointers and does not return.
-        unsafe { sc::syscall!(EXIT, status) };
+        unsafe { crate::sys::syscall!(EXIT, status) };
     }
 }
 
@@ -74,7 +75,7 @@ pub unsafe fn exit_thread(status: i32) -> ! {
 pub fn exit_group(status: i32) -> ! {
     loop {
         // SAFETY: exit_group takes no pointers and does not return.
-        unsafe { sc::syscall!(EXIT_GROUP, status) };
+        unsafe { crate::sys::syscall!(EXIT_GROUP, status) };
     }
 }
 
@@ -110,32 +111,32 @@ pub unsafe fn prctl(
     arg5: usize,
 ) -> Result<usize> {
     // SAFETY: the caller vouches for any pointer among the arguments.
-    Errno::result(unsafe { sc::syscall!(PRCTL, option, arg2, arg3, arg4, arg5) })
+    Errno::result(unsafe { crate::sys::syscall!(PRCTL, option, arg2, arg3, arg4, arg5) })
 }
 
 /// Creates a new session with the caller as leader (and a new process group); returns its id.
 pub fn setsid() -> Result<Pid> {
     // SAFETY: no arguments.
-    Errno::result(unsafe { sc::syscall!(SETSID) }).map(|s| s as Pid)
+    Errno::result(unsafe { crate::sys::syscall!(SETSID) }).map(|s| s as Pid)
 }
 
 /// Moves process `pid` (0: the caller) into process group `pgid` (0: a group whose id is
 /// the pid).
 pub fn setpgid(pid: Pid, pgid: Pid) -> Result<()> {
     // SAFETY: no pointers.
-    Errno::result(unsafe { sc::syscall!(SETPGID, pid, pgid) }).map(drop)
+    Errno::result(unsafe { crate::sys::syscall!(SETPGID, pid, pgid) }).map(drop)
 }
 
 /// The process group of `pid` (0: the caller).
 pub fn getpgid(pid: Pid) -> Result<Pid> {
     // SAFETY: no pointers.
-    Errno::result(unsafe { sc::syscall!(GETPGID, pid) }).map(|p| p as Pid)
+    Errno::result(unsafe { crate::sys::syscall!(GETPGID, pid) }).map(|p| p as Pid)
 }
 
 /// The session id of `pid` (0: the caller).
 pub fn getsid(pid: Pid) -> Result<Pid> {
     // SAFETY: no pointers.
-    Errno::result(unsafe { sc::syscall!(GETSID, pid) }).map(|p| p as Pid)
+    Errno::result(unsafe { crate::sys::syscall!(GETSID, pid) }).map(|p| p as Pid)
 }
 
 const TIOCGPGRP: usize = 0x540f;
@@ -144,7 +145,8 @@ const TIOCSPGRP: usize = 0x5410;
 /// Makes process group `pgid` the foreground group of the terminal `fd` (`TIOCSPGRP`).
 pub fn tcsetpgrp(fd: crate::fd::RawFd, pgid: Pid) -> Result<()> {
     // SAFETY: the kernel reads one pid_t at the pointer, which lives for the call.
-    Errno::result(unsafe { sc::syscall!(IOCTL, fd, TIOCSPGRP, &pgid as *const Pid) }).map(drop)
+    Errno::result(unsafe { crate::sys::syscall!(IOCTL, fd, TIOCSPGRP, &pgid as *const Pid) })
+        .map(drop)
 }
 
 /// The foreground process group of the terminal `fd` (`TIOCGPGRP`); `ENOTTY` if it is no
@@ -152,32 +154,32 @@ pub fn tcsetpgrp(fd: crate::fd::RawFd, pgid: Pid) -> Result<()> {
 pub fn tcgetpgrp(fd: crate::fd::RawFd) -> Result<Pid> {
     let mut pgid: Pid = 0;
     // SAFETY: the kernel writes one pid_t at the pointer.
-    Errno::result(unsafe { sc::syscall!(IOCTL, fd, TIOCGPGRP, &mut pgid as *mut Pid) })?;
+    Errno::result(unsafe { crate::sys::syscall!(IOCTL, fd, TIOCGPGRP, &mut pgid as *mut Pid) })?;
     Ok(pgid)
 }
 
 /// The real user id.
 pub fn getuid() -> u32 {
     // SAFETY: no arguments; cannot fail.
-    unsafe { sc::syscall!(GETUID) as u32 }
+    unsafe { crate::sys::syscall!(GETUID) as u32 }
 }
 
 /// The effective user id.
 pub fn geteuid() -> u32 {
     // SAFETY: no arguments; cannot fail.
-    unsafe { sc::syscall!(GETEUID) as u32 }
+    unsafe { crate::sys::syscall!(GETEUID) as u32 }
 }
 
 /// The real group id.
 pub fn getgid() -> u32 {
     // SAFETY: no arguments; cannot fail.
-    unsafe { sc::syscall!(GETGID) as u32 }
+    unsafe { crate::sys::syscall!(GETGID) as u32 }
 }
 
 /// The effective group id.
 pub fn getegid() -> u32 {
     // SAFETY: no arguments; cannot fail.
-    unsafe { sc::syscall!(GETEGID) as u32 }
+    unsafe { crate::sys::syscall!(GETEGID) as u32 }
 }
 
 /// "Leave unchanged" for [`set_thread_res_uid`] and [`set_thread_res_gid`].
@@ -188,21 +190,22 @@ pub const ID_UNCHANGED: u32 = u32::MAX;
 /// every thread call it. In a single-threaded process (a child before exec) it is the same.
 pub fn set_thread_res_uid(ruid: u32, euid: u32, suid: u32) -> Result<()> {
     // SAFETY: no pointers.
-    Errno::result(unsafe { sc::syscall!(SETRESUID, ruid, euid, suid) }).map(drop)
+    Errno::result(unsafe { crate::sys::syscall!(SETRESUID, ruid, euid, suid) }).map(drop)
 }
 
 /// `setresgid` for the calling *thread* only ([`ID_UNCHANGED`] keeps one), as
 /// [`set_thread_res_uid`].
 pub fn set_thread_res_gid(rgid: u32, egid: u32, sgid: u32) -> Result<()> {
     // SAFETY: no pointers.
-    Errno::result(unsafe { sc::syscall!(SETRESGID, rgid, egid, sgid) }).map(drop)
+    Errno::result(unsafe { crate::sys::syscall!(SETRESGID, rgid, egid, sgid) }).map(drop)
 }
 
 /// `setgroups` for the calling *thread* only: sets its supplementary group list, as
 /// [`set_thread_res_uid`].
 pub fn set_thread_groups(groups: &[u32]) -> Result<()> {
     // SAFETY: the kernel reads `groups.len()` gids from the slice.
-    Errno::result(unsafe { sc::syscall!(SETGROUPS, groups.len(), groups.as_ptr()) }).map(drop)
+    Errno::result(unsafe { crate::sys::syscall!(SETGROUPS, groups.len(), groups.as_ptr()) })
+        .map(drop)
 }
 
 /// A resource limit: soft (`cur`) and hard (`max`) values; [`RLIM_INFINITY`] is unlimited.
@@ -248,14 +251,15 @@ pub fn prlimit(pid: Pid, resource: u32, new: Option<&Rlimit>) -> Result<Rlimit> 
     let mut old = Rlimit { cur: 0, max: 0 };
     let new_ptr = new.map_or(core::ptr::null(), |r| r as *const Rlimit);
     // SAFETY: `new_ptr` is null or a valid rlimit; the kernel writes one into `old`.
-    let ret = unsafe { sc::syscall!(PRLIMIT64, pid, resource, new_ptr, &mut old as *mut Rlimit) };
+    let ret =
+        unsafe { crate::sys::syscall!(PRLIMIT64, pid, resource, new_ptr, &mut old as *mut Rlimit) };
     Errno::result(ret).map(|_| old)
 }
 
 /// Sets the file mode creation mask; returns the previous one.
 pub fn umask(mask: u32) -> u32 {
     // SAFETY: no pointers; cannot fail.
-    unsafe { sc::syscall!(UMASK, mask) as u32 }
+    unsafe { crate::sys::syscall!(UMASK, mask) as u32 }
 }
 
 /// A `struct timespec`: seconds and nanoseconds.
@@ -291,6 +295,6 @@ pub mod clock {
 pub fn clock_gettime(clock: i32) -> Result<Timespec> {
     let mut ts = Timespec::default();
     // SAFETY: the kernel writes one timespec into `ts`.
-    Errno::result(unsafe { sc::syscall!(CLOCK_GETTIME, clock, &mut ts as *mut Timespec) })?;
+    Errno::result(unsafe { crate::sys::syscall!(CLOCK_GETTIME, clock, &mut ts as *mut Timespec) })?;
     Ok(ts)
 }

@@ -209,7 +209,7 @@ pub fn rt_sigprocmask(how: SigHow, set: Option<&SigSet>) -> Result<SigSet> {
     // SAFETY: `set_ptr` is null or points to 8 readable bytes; the kernel writes 8 bytes to
     // `old`; the size argument is the kernel's sigset size.
     let ret = unsafe {
-        sc::syscall!(
+        crate::sys::syscall!(
             RT_SIGPROCMASK,
             how as i32,
             set_ptr,
@@ -256,7 +256,7 @@ pub fn rt_sigtimedwait(set: &SigSet, timeout: Option<&Timespec>) -> Result<(Sign
     // SAFETY: `set` points to 8 readable bytes and the size argument says so; the kernel writes
     // one siginfo (128 bytes) into `info`; `timeout` is null or a valid timespec.
     let ret = unsafe {
-        sc::syscall!(
+        crate::sys::syscall!(
             RT_SIGTIMEDWAIT,
             set as *const SigSet,
             &mut info as *mut SigInfo,
@@ -484,7 +484,7 @@ pub unsafe fn rt_sigaction(sig: Signal, act: Option<&SigAction>) -> Result<SigAc
     // SAFETY: `new_ptr` is null or a valid kernel sigaction; `old` has room for one (plus
     // slack); the size argument is the kernel's sigset size.
     let ret = unsafe {
-        sc::syscall!(
+        crate::sys::syscall!(
             RT_SIGACTION,
             sig.0,
             new_ptr,

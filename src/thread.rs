@@ -37,7 +37,6 @@ use crate::signal::AllBlocked;
 pub const DEFAULT_STACK_SIZE: usize = 64 * 1024;
 /// The smallest stack [`spawn_on`] accepts, beyond the closure stored at its top.
 pub const MIN_STACK_SIZE: usize = 4096;
-pub(crate) const PAGE_SIZE: usize = 4096;
 
 /// The flags that make a thread: qemu-user accepts exactly this set (with `SYSVSEM`), and
 /// `SETTLS` to give the thread no thread pointer.
@@ -116,8 +115,8 @@ impl JoinHandle<'_> {
             // EAGAIN (the value changed) and EINTR just mean: look again.
             // SAFETY: `tid` is a live, aligned 32-bit word; no timeout.
             let _ = unsafe {
-                sc::syscall4(
-                    sc::nr::FUTEX,
+                crate::sys::syscall4(
+                    crate::sys::nr::FUTEX,
                     header.tid.as_ptr() as usize,
                     0,
                     tid as usize,
@@ -187,7 +186,8 @@ pub unsafe fn spawn_on<'a, F: FnOnce() -> i32 + Send + 'a>(
 }
 
 /// Starts a thread running `f` on a fresh stack of [`DEFAULT_STACK_SIZE`] bytes with a guard page
-/// below it; the stack is unmapped when the thread is joined.
+/// below it (a page of the kernel's size, [`page_size`](crate::sys::page_size)); the stack is
+/// unmapped when the thread is joined.
 ///
 /// # Safety
 ///
@@ -197,7 +197,8 @@ pub unsafe fn spawn<F: FnOnce() -> i32 + Send + 'static>(f: F) -> Result<JoinHan
     unsafe { spawn_with_stack_size(DEFAULT_STACK_SIZE, f) }
 }
 
-/// Like [`spawn`], with `size` bytes of stack (rounded up to whole pages).
+/// Like [`spawn`], with `size` bytes of stack (at least [`MIN_STACK_SIZE`], rounded up to whole
+/// pages; the closure is stored above them).
 ///
 /// # Safety
 ///
@@ -206,12 +207,10 @@ pub unsafe fn spawn_with_stack_size<F: FnOnce() -> i32 + Send + 'static>(
     size: usize,
     f: F,
 ) -> Result<JoinHandle<'static>> {
-    let usable = size
-        .checked_next_multiple_of(PAGE_SIZE)
-        .ok_or(Errno::EINVAL)?;
-    let len = usable.checked_add(PAGE_SIZE).ok_or(Errno::EINVAL)?;
+    let block = size_of::<Start<F>>() + align_of::<Start<F>>().max(16);
+    let (len, usable) = stack_mapping(size, block).ok_or(Errno::EINVAL)?;
     let base = take_cached_stack(len).map_or_else(|| map_stack(len), Ok)?;
-    let usable_range = (base.wrapping_add(PAGE_SIZE), usable);
+    let usable_range = (base.wrapping_add(crate::sys::page_size()), usable);
     // SAFETY: the range lies in the mapping we own; the caller upholds the thread contract.
     let spawned = unsafe { start(usable_range, StackMemory::Mapped { base, len }, f) };
     if spawned.is_err() {
@@ -219,6 +218,16 @@ pub unsafe fn spawn_with_stack_size<F: FnOnce() -> i32 + Send + 'static>(
         unsafe { release_stack(base, len) };
     }
     spawned
+}
+
+/// The mapping of a thread stack with `size` usable bytes and a start block of up to `block`
+/// bytes above them: the guard page, the stack rounded up to whole pages, and whole pages for
+/// the block. Returns `(mapping length, usable length above the guard)`; `None` on overflow.
+fn stack_mapping(size: usize, block: usize) -> Option<(usize, usize)> {
+    let page = crate::sys::page_size();
+    let stack = size.max(MIN_STACK_SIZE).checked_next_multiple_of(page)?;
+    let usable = stack.checked_add(block.checked_next_multiple_of(page)?)?;
+    Some((usable.checked_add(page)?, usable))
 }
 
 /// Puts the start block at the top of `(lowest, len)` and clones the thread below it.
@@ -282,27 +291,15 @@ unsafe fn start<'a, F: FnOnce() -> i32 + Send + 'a>(
     }
 }
 
-const PROT_NONE: usize = 0;
-const PROT_READ_WRITE: usize = 0x1 | 0x2;
-const MAP_PRIVATE_ANONYMOUS_STACK: usize = 0x02 | 0x20 | 0x2_0000;
-
-/// Maps `len` bytes of stack whose lowest page is a guard page (no access).
+/// Maps `len` bytes of stack whose lowest page (of the kernel's size) is a guard page (no access).
 pub(crate) fn map_stack(len: usize) -> Result<*mut u8> {
+    use crate::sys::mm::*;
+    let flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK;
     // SAFETY: an anonymous private mapping at an address of the kernel's choosing.
-    let base = Errno::result(unsafe {
-        sc::syscall6(
-            sc::nr::MMAP,
-            0,
-            len,
-            PROT_READ_WRITE,
-            MAP_PRIVATE_ANONYMOUS_STACK,
-            usize::MAX,
-            0,
-        )
-    })? as *mut u8;
+    let base = unsafe { crate::sys::mmap(0, len, PROT_READ | PROT_WRITE, flags, -1, 0) }?;
     // SAFETY: the first page of the mapping we just made.
     let guarded = Errno::result(unsafe {
-        sc::syscall3(sc::nr::MPROTECT, base as usize, PAGE_SIZE, PROT_NONE)
+        crate::sys::syscall!(MPROTECT, base, crate::sys::page_size(), PROT_NONE)
     });
     if let Err(e) = guarded {
         // SAFETY: our own fresh mapping.
@@ -317,12 +314,14 @@ pub(crate) fn map_stack(len: usize) -> Result<*mut u8> {
 /// `(base, len)` must be a mapping nobody uses any more.
 pub(crate) unsafe fn unmap(base: *mut u8, len: usize) {
     // SAFETY: the caller owns the mapping. munmap of a valid mapping cannot fail.
-    let _ = unsafe { sc::syscall2(sc::nr::MUNMAP, base as usize, len) };
+    let _ = unsafe { crate::sys::syscall2(crate::sys::nr::MUNMAP, base as usize, len) };
 }
 
-/// The length of the mapping of a [`DEFAULT_STACK_SIZE`] stack (its guard page included): the
-/// only size the cache keeps.
-const CACHED_STACK_LEN: usize = DEFAULT_STACK_SIZE + PAGE_SIZE;
+/// The length of the mapping of a [`DEFAULT_STACK_SIZE`] stack whose start block fits a page (its
+/// guard page included): the only size the cache keeps.
+fn cached_stack_len() -> usize {
+    stack_mapping(DEFAULT_STACK_SIZE, 1).map_or(0, |(len, _)| len)
+}
 
 /// Stacks of joined threads kept for the next [`spawn`]: mapping, guarding, faulting in and
 /// unmapping a fresh stack (with the TLB shootdown of the unmap) is about a third of a thread's
@@ -331,7 +330,7 @@ static STACK_CACHE: [core::sync::atomic::AtomicPtr<u8>; 4] =
     [const { core::sync::atomic::AtomicPtr::new(core::ptr::null_mut()) }; 4];
 
 fn take_cached_stack(len: usize) -> Option<*mut u8> {
-    if len != CACHED_STACK_LEN {
+    if len != cached_stack_len() {
         return None;
     }
     STACK_CACHE.iter().find_map(|slot| {
@@ -344,7 +343,7 @@ fn take_cached_stack(len: usize) -> Option<*mut u8> {
 ///
 /// As for [`unmap`].
 unsafe fn release_stack(base: *mut u8, len: usize) {
-    if len == CACHED_STACK_LEN {
+    if len == cached_stack_len() {
         for slot in &STACK_CACHE {
             let kept = slot.compare_exchange(
                 core::ptr::null_mut(),

@@ -271,7 +271,7 @@ pub fn wait4(pid: Pid, options: u32, rusage: Option<&mut Rusage>) -> Result<(Pid
     let mut status = 0i32;
     let ru = rusage.map_or(core::ptr::null_mut(), |r| r as *mut Rusage);
     // SAFETY: the kernel writes an int to `status` and, if not null, a rusage to `ru`.
-    let ret = unsafe { sc::syscall!(WAIT4, pid, &mut status as *mut i32, options, ru) };
+    let ret = unsafe { crate::sys::syscall!(WAIT4, pid, &mut status as *mut i32, options, ru) };
     Errno::result(ret).map(|p| (p as Pid, ExitStatus(status)))
 }
 
@@ -302,7 +302,7 @@ pub fn waitid(id: WaitId, options: u32, rusage: Option<&mut Rusage>) -> Result<S
     let ru = rusage.map_or(core::ptr::null_mut(), |r| r as *mut Rusage);
     // SAFETY: the kernel writes a siginfo into `info` and, if not null, a rusage into `ru`.
     let ret = unsafe {
-        sc::syscall!(
+        crate::sys::syscall!(
             WAITID,
             idtype,
             idval,
@@ -320,7 +320,7 @@ pub const PIDFD_NONBLOCK: u32 = 0o4000;
 /// Opens a pidfd for `pid` (Linux 5.3). The fd is close-on-exec.
 pub fn pidfd_open(pid: Pid, flags: u32) -> Result<OwnedFd> {
     // SAFETY: no pointers.
-    let fd = Errno::result(unsafe { sc::syscall!(PIDFD_OPEN, pid, flags) })?;
+    let fd = Errno::result(unsafe { crate::sys::syscall!(PIDFD_OPEN, pid, flags) })?;
     // SAFETY: the kernel just created this descriptor for us.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
 }
@@ -330,5 +330,6 @@ pub fn pidfd_open(pid: Pid, flags: u32) -> Result<OwnedFd> {
 pub fn pidfd_send_signal(pidfd: RawFd, sig: Option<Signal>) -> Result<()> {
     let sig = sig.map_or(0, Signal::raw);
     // SAFETY: a null siginfo asks the kernel to fill a default one.
-    Errno::result(unsafe { sc::syscall!(PIDFD_SEND_SIGNAL, pidfd, sig, 0usize, 0usize) }).map(drop)
+    Errno::result(unsafe { crate::sys::syscall!(PIDFD_SEND_SIGNAL, pidfd, sig, 0usize, 0usize) })
+        .map(drop)
 }

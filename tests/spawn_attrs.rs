@@ -292,7 +292,7 @@ fn foreground_makes_the_childs_group_the_terminals_foreground_group() {
         };
         let tty = tty.as_raw_fd();
         // SAFETY: TIOCSCTTY takes an int argument, no pointer.
-        if unsafe { sc::syscall!(IOCTL, tty, TIOCSCTTY, 0usize) } != 0 {
+        if unsafe { vspawn::sys::syscall!(IOCTL, tty, TIOCSCTTY, 0usize) } != 0 {
             return 103;
         }
         for foreground in [None, Some(tty)] {

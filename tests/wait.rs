@@ -202,7 +202,7 @@ fn waitid_p_pgid_waits_for_the_group() {
     let status = common::run_in_child(|| {
         let own_group = vspawn::process::getpid();
         // SAFETY: setpgid takes no pointers.
-        if unsafe { sc::syscall!(SETPGID, 0usize, 0usize) } != 0 {
+        if unsafe { vspawn::sys::syscall!(SETPGID, 0usize, 0usize) } != 0 {
             return 1;
         }
         let child = grandchild_exiting(8);

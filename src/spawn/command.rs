@@ -618,7 +618,14 @@ fn read_both(out: Option<ChildStdout>, err: Option<ChildStderr>) -> Result<(Vec<
     while fds.iter().any(|p| p.fd >= 0) {
         // SAFETY: `fds` is an array of two pollfd structs; no timeout, no signal mask.
         let ready = Errno::result(unsafe {
-            sc::syscall5(sc::nr::PPOLL, fds.as_mut_ptr() as usize, fds.len(), 0, 0, 0)
+            crate::sys::syscall5(
+                crate::sys::nr::PPOLL,
+                fds.as_mut_ptr() as usize,
+                fds.len(),
+                0,
+                0,
+                0,
+            )
         });
         match ready {
             Err(Errno::EINTR) => continue,

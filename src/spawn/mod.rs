@@ -327,7 +327,7 @@ fn spawn_checked(req: &Spawn<'_>, full: bool) -> Result<Child> {
         None
     };
     let stack = if concurrent {
-        let len = CONCURRENT_STACK_SIZE + crate::thread::PAGE_SIZE;
+        let len = CONCURRENT_STACK_SIZE + crate::sys::page_size();
         Some(StackGuard {
             base: crate::thread::map_stack(len)?,
             len,
@@ -361,10 +361,8 @@ fn spawn_checked(req: &Spawn<'_>, full: bool) -> Result<Child> {
         },
     };
     let stack_range = stack.as_ref().map(|s| {
-        (
-            s.base.wrapping_add(crate::thread::PAGE_SIZE),
-            s.len - crate::thread::PAGE_SIZE,
-        )
+        let guard = crate::sys::page_size();
+        (s.base.wrapping_add(guard), s.len - guard)
     });
     let entry: ChildEntry = if full {
         in_child::entry::<true>

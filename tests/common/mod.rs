@@ -145,7 +145,8 @@ pub fn sleep_ms(ms: u64) {
     let mut req = ts;
     loop {
         // SAFETY: `req` and `rem` are valid timespecs (two i64) for the call.
-        let ret = unsafe { sc::syscall!(CLOCK_NANOSLEEP, 1, 0, req.as_ptr(), rem.as_mut_ptr()) };
+        let ret =
+            unsafe { vspawn::sys::syscall!(CLOCK_NANOSLEEP, 1, 0, req.as_ptr(), rem.as_mut_ptr()) };
         if ret == (-4isize) as usize {
             req = rem; // EINTR: sleep the rest.
             continue;
@@ -160,7 +161,7 @@ pub fn sleep_ms(ms: u64) {
 pub fn pause_ms(ms: u64) {
     let ts = [(ms / 1000) as i64, ((ms % 1000) * 1_000_000) as i64];
     // SAFETY: no fds; `ts` is a valid timespec for the call; no mask.
-    unsafe { sc::syscall!(PPOLL, 0usize, 0usize, ts.as_ptr(), 0usize, 8usize) };
+    unsafe { vspawn::sys::syscall!(PPOLL, 0usize, 0usize, ts.as_ptr(), 0usize, 8usize) };
 }
 
 /// Waits until `word` reads 0: the kernel clears a `CLONE_CHILD_CLEARTID` word and futex-wakes
@@ -173,7 +174,7 @@ pub fn wait_cleared(word: &std::sync::atomic::AtomicI32) {
             return;
         }
         // SAFETY: FUTEX_WAIT (shared, as the kernel's wake) on a live aligned word, no timeout.
-        unsafe { sc::syscall!(FUTEX, word.as_ptr(), 0usize, value as usize, 0usize) };
+        unsafe { vspawn::sys::syscall!(FUTEX, word.as_ptr(), 0usize, value as usize, 0usize) };
     }
 }
 
@@ -216,14 +217,14 @@ pub fn disable_core_dumps() {
     const RLIMIT_CORE: usize = 4;
     let zero = [0u64; 2];
     // SAFETY: the kernel reads one rlimit (two u64) from `zero`; no old limit is asked.
-    unsafe { sc::syscall!(PRLIMIT64, 0usize, RLIMIT_CORE, zero.as_ptr(), 0usize) };
+    unsafe { vspawn::sys::syscall!(PRLIMIT64, 0usize, RLIMIT_CORE, zero.as_ptr(), 0usize) };
 }
 
 /// This process's CPU time in nanoseconds (raw `clock_gettime(CLOCK_PROCESS_CPUTIME_ID)`).
 pub fn process_cpu_time_ns() -> u64 {
     let mut ts = [0i64; 2];
     // SAFETY: the kernel writes one timespec (two i64) into `ts`.
-    unsafe { sc::syscall!(CLOCK_GETTIME, 2usize, ts.as_mut_ptr()) };
+    unsafe { vspawn::sys::syscall!(CLOCK_GETTIME, 2usize, ts.as_mut_ptr()) };
     ts[0] as u64 * 1_000_000_000 + ts[1] as u64
 }
 
@@ -486,7 +487,7 @@ macro_rules! wait_sys_exit_child {
 pub fn monotonic_ns() -> u64 {
     let mut ts = [0i64; 2];
     // SAFETY: the kernel writes one timespec (two i64) into `ts`.
-    unsafe { sc::syscall!(CLOCK_GETTIME, 1usize, ts.as_mut_ptr()) };
+    unsafe { vspawn::sys::syscall!(CLOCK_GETTIME, 1usize, ts.as_mut_ptr()) };
     ts[0] as u64 * 1_000_000_000 + ts[1] as u64
 }
 
@@ -521,7 +522,7 @@ pub fn thread_pointer() -> usize {
         const ARCH_GET_FS: usize = 0x1003;
         let mut base = 0usize;
         // SAFETY: the kernel writes one unsigned long at the pointer.
-        unsafe { sc::syscall!(ARCH_PRCTL, ARCH_GET_FS, &mut base as *mut usize) };
+        unsafe { vspawn::sys::syscall!(ARCH_PRCTL, ARCH_GET_FS, &mut base as *mut usize) };
         tp = base;
     }
     #[cfg(target_arch = "aarch64")]
