@@ -267,6 +267,13 @@ pub(crate) unsafe fn clone(
     tls: usize,
     child: ChildStart,
 ) -> usize {
+    let mut flags = flags;
+    let no_tls = EmptyTls::new();
+    let tls = if tls == NO_THREAD_POINTER {
+        no_tls.tls_for(&mut flags)
+    } else {
+        tls
+    };
     let block = [child.f as usize, child.arg, child.exit_nr, tls];
     let (stack, block) = if stack.is_null() {
         (stack, block.as_ptr())
@@ -323,6 +330,14 @@ pub(crate) unsafe fn clone(
 /// the kernel and for `f`: see [`crate::clone::clone3`].
 #[inline]
 pub(crate) unsafe fn clone3(args: *mut CloneArgs, size: usize, child: ChildStart) -> usize {
+    let no_tls = EmptyTls::new();
+    // SAFETY: the caller passes a valid, exclusive `clone_args`.
+    let request = unsafe { &mut *args };
+    if request.tls == NO_THREAD_POINTER as u64 {
+        let mut flags = request.flags as usize;
+        request.tls = no_tls.tls_for(&mut flags) as u64;
+        request.flags = (request.flags & !(u32::MAX as u64)) | flags as u64;
+    }
     let ret: usize;
     // SAFETY: as for `clone`; the kernel reads `size` bytes at `args`.
     unsafe {
@@ -352,6 +367,55 @@ pub(crate) unsafe fn clone3(args: *mut CloneArgs, size: usize, child: ChildStart
         );
     }
     ret
+}
+
+/// The `tls` value of a clone with `CLONE_SETTLS` that leaves the child without a thread pointer:
+/// every thread-local access there faults instead of reaching the creator's thread-locals.
+/// `vspawn::thread` threads and `vfork` children run so.
+///
+/// Here `tls` is a `struct user_desc *`, so this is no value the kernel could take: 1, which no
+/// descriptor can be at, tells `clone` and `clone3` to put in its place a descriptor of their own
+/// (see [`EmptyTls`]).
+pub(crate) const NO_THREAD_POINTER: usize = 1;
+
+/// The `struct user_desc` that empties the child's TLS segment: the GDT entry that gs selects
+/// (the thread pointer of libc's threads), with every field 0, which the kernel stores as a
+/// descriptor that is not present. When the child's gs is reloaded from it, the kernel loads
+/// the null selector instead, and every gs-relative access faults.
+#[repr(C)]
+struct EmptyTls {
+    entry_number: u32,
+    base_addr: u32,
+    limit: u32,
+    flags: u32,
+}
+
+impl EmptyTls {
+    fn new() -> EmptyTls {
+        let selector: u32;
+        // SAFETY: reading a segment register has no side effects.
+        unsafe {
+            asm!("mov {:e}, gs", out(reg) selector, options(nomem, nostack, preserves_flags))
+        };
+        EmptyTls {
+            entry_number: selector >> 3,
+            base_addr: 0,
+            limit: 0,
+            flags: 0,
+        }
+    }
+
+    /// The `tls` argument that empties the child's thread pointer, this descriptor. A process
+    /// whose gs selects nothing (a libc-free program sets no TLS) has no thread pointer to
+    /// remove: `CLONE_SETTLS` is then taken out of `flags`, and the child keeps the null gs.
+    fn tls_for(&self, flags: &mut usize) -> usize {
+        if self.entry_number == 0 {
+            *flags &= !(crate::clone::flags::CLONE_SETTLS as usize);
+            0
+        } else {
+            self as *const EmptyTls as usize
+        }
+    }
 }
 
 /// The child's path after a clone, shared by `clone` and `clone3`: `$setup` puts f in eax, its

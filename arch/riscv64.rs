@@ -70,6 +70,11 @@ pub(crate) unsafe fn clone3(args: *mut CloneArgs, size: usize, child: ChildStart
     unsafe { trampoline!(crate::sys::nr::CLONE3, child, args, in("a1") size,) }
 }
 
+/// The `tls` value of a clone with `CLONE_SETTLS` that leaves the child without a thread pointer
+/// (`tp` 0): every thread-local access there faults instead of reaching the creator's
+/// thread-locals. `vspawn::thread` threads and `vfork` children run so.
+pub(crate) const NO_THREAD_POINTER: usize = 0;
+
 /// The one asm block of `clone` and `clone3`: the syscall `$nr` with its first argument `$first`
 /// (in a0, where the result comes back) and the other argument operands `$args`; in the child,
 /// `child_tail!`. Evaluates to the raw syscall result, in the parent.

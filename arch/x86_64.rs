@@ -72,6 +72,11 @@ pub(crate) unsafe fn clone3(args: *mut CloneArgs, size: usize, child: ChildStart
     unsafe { trampoline!(crate::sys::nr::CLONE3, child, in("rdi") args, in("rsi") size,) }
 }
 
+/// The `tls` value of a clone with `CLONE_SETTLS` that leaves the child without a thread pointer
+/// (`fs` base 0): every thread-local access there faults instead of reaching the creator's
+/// thread-locals. `vspawn::thread` threads and `vfork` children run so.
+pub(crate) const NO_THREAD_POINTER: usize = 0;
+
 /// The one asm block of `clone` and `clone3`: the syscall `$nr` with the argument operands
 /// `$args`; in the child, `child_tail!`. Evaluates to the raw syscall result, in the parent.
 macro_rules! trampoline {

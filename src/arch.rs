@@ -1,10 +1,11 @@
 //! Picks this target's file from `arch/`, where all of the crate's assembly lives.
 //!
 //! Every file there defines the same items: the `clone` and `clone3` trampolines, the
-//! `_start` macro and the C memory functions (feature `entry`) and, where the kernel `sigaction`
-//! has the field (all but riscv64), the signal restorer constant; the files of the
-//! architectures `sc` cannot serve (i686, arm, s390x, powerpc64) also define the syscall
-//! functions and numbers (see `crate::sys`). Adding an architecture means one file there and one
+//! `_start` macro and the C memory functions (feature `entry`), `NO_THREAD_POINTER` (the TLS
+//! value of a child that must have no thread pointer) and, where the kernel `sigaction` has the
+//! field (all but riscv64), the signal restorer constant; the files of the architectures `sc`
+//! cannot serve (i686, arm, s390x, powerpc64) also define the syscall functions and numbers (see
+//! `crate::sys`). Adding an architecture means one file there and one
 //! line here.
 
 cfg_if::cfg_if! {

@@ -244,7 +244,9 @@ impl Default for Clone3<'_> {
 pub struct Cloned {
     /// The child's id.
     pub pid: Pid,
-    /// The child's pidfd, when `CLONE_PIDFD` was asked.
+    /// The child's pidfd, when `CLONE_PIDFD` was asked and the kernel made one (`None` from the
+    /// `clone` fallback on kernels before 5.2, which ignore the flag: open one with
+    /// [`pidfd_open`](crate::wait::pidfd_open), Linux 5.3, while the child cannot be reaped).
     pub pidfd: Option<OwnedFd>,
 }
 
@@ -339,12 +341,33 @@ pub unsafe fn clone3(req: &Clone3<'_>, f: ChildFn, arg: usize) -> Result<Cloned>
     Ok(cloned(pid, flags, pidfd))
 }
 
+/// The parent's result. `pidfd` is the slot's value, still -1 where the kernel did not fill it:
+/// `clone` before Linux 5.2 ignores the unknown `CLONE_PIDFD` bit, and the child exists all the
+/// same, so that is `pidfd: None` rather than an error or an `OwnedFd` of -1.
 fn cloned(pid: Pid, flags: u64, pidfd: RawFd) -> Cloned {
-    let pidfd = (flags & CLONE_PIDFD != 0).then(|| {
+    let pidfd = (flags & CLONE_PIDFD != 0 && pidfd >= 0).then(|| {
         // SAFETY: with CLONE_PIDFD the kernel created this fd (close-on-exec) for us.
         unsafe { OwnedFd::from_raw_fd(pidfd) }
     });
     Cloned { pid, pidfd }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pidfd_slot_the_kernel_left_unset_is_no_pidfd() {
+        // Before Linux 5.2, clone ignores CLONE_PIDFD and leaves the slot at -1 (failed before
+        // the fix: `Some(OwnedFd(-1))`, whose drop closed fd -1).
+        let got = cloned(1234, CLONE_PIDFD, -1);
+        assert_eq!(got.pid, 1234);
+        assert!(got.pidfd.is_none(), "{got:?}");
+        assert!(
+            cloned(1234, 0, 5).pidfd.is_none(),
+            "no CLONE_PIDFD: no pidfd"
+        );
+    }
 }
 
 /// Which side of a [`fork`] we are on.
@@ -383,10 +406,14 @@ pub unsafe fn fork() -> Result<Fork> {
     }
 }
 
-/// Exit status of a clone child whose function panicked.
+/// What `join` returns for a [`thread`](crate::thread) whose closure panicked, in a libc-free
+/// program (the panic handler of [`entry`](mod@crate::entry) ends that thread alone with it).
 pub const CHILD_PANIC_STATUS: i32 = 127;
 
 /// Runs the closure `arg` points to (the trampoline's entry for closure-based children).
+///
+/// No panic is caught here, on purpose: the child has no thread pointer (see [`vfork`]), and a
+/// catch would need the panic machinery's thread-locals, which are the parent's.
 ///
 /// # Safety
 ///
@@ -395,22 +422,6 @@ unsafe extern "C" fn call_closure<F: FnMut() -> i32>(arg: usize) -> i32 {
     // SAFETY: the caller passes the address of an `F` it keeps alive and does not touch while
     // the child runs (the parent is suspended, or the closure was moved to the child).
     let f = unsafe { &mut *(arg as *mut F) };
-    call_stopping_unwind(f)
-}
-
-/// Calls `f`; a panic ends up as [`CHILD_PANIC_STATUS`]. The panic must be *caught* here: the
-/// unwinder's search phase looks for a handler before any cleanup runs, and it cannot walk past
-/// the assembly frame that started the child, so with no handler below it Rust aborts the child
-/// (`SIGABRT`) and a vfork child leaves the shared panic count raised in its parent.
-#[cfg(feature = "std")]
-pub(crate) fn call_stopping_unwind<F: FnMut() -> i32>(f: &mut F) -> i32 {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or(CHILD_PANIC_STATUS)
-}
-
-/// Without std no panic can be caught: the unwinder's search finds no handler before the
-/// trampoline (whose unwind information ends the chain there) and the child aborts (`SIGABRT`).
-#[cfg(not(feature = "std"))]
-pub(crate) fn call_stopping_unwind<F: FnMut() -> i32>(f: &mut F) -> i32 {
     f()
 }
 
@@ -418,33 +429,58 @@ pub(crate) fn call_stopping_unwind<F: FnMut() -> i32>(f: &mut F) -> i32 {
 /// stack, below its live frames; the parent is suspended until the child execs or exits, then
 /// gets the child's pid.
 ///
-/// The child's result is its exit status (if it does not exec). A panic in `child` ends the child
-/// with status 127 when the `std` feature is on (with `panic = "abort"`, or without `std`, the
-/// abort kills it with `SIGABRT` instead).
+/// The child's result is its exit status (if it does not exec).
+///
+/// The child runs **without a thread pointer** (`CLONE_SETTLS` with none): every thread-local
+/// access faults there instead of reaching the suspended parent's thread-locals, which the child
+/// would otherwise share. So nothing the child does can change the parent's per-thread state: a
+/// panic in a program with std ends the child by `SIGSEGV` (std's panic machinery counts panics
+/// in a thread-local) and the parent's `std::thread::panicking()` stays false; in a libc-free
+/// program ([`entry!`](crate::entry!)) the panic handler ends the child with status 101. libc
+/// functions use thread-locals too (`errno`, locks, the stack protector's canary): call the
+/// crate's own syscall wrappers ([`exec::execve`](crate::exec::execve),
+/// [`process::exit_group`](crate::process::exit_group), ...) instead.
 ///
 /// Under emulators that turn vfork into a fork (qemu-user, valgrind) the child gets a copy of
 /// the memory instead and the parent does not wait; code that must work everywhere should not
 /// depend on either.
 ///
+/// ```
+/// use core::ptr::{read_volatile, write_volatile};
+/// use vspawn::{clone::vfork, wait::wait4};
+///
+/// let mut answer = 0u32;
+/// let slot = &mut answer as *mut u32;
+/// // SAFETY: the child only writes to memory the suspended parent prepared, then returns.
+/// let pid = unsafe { vfork(&mut || { write_volatile(slot, 42); 7 }) }?;
+/// let (_, status) = wait4(pid, 0, None)?;
+/// assert_eq!(status.code(), Some(7));
+/// // On a real kernel the child wrote into our memory (under qemu-user, into a copy).
+/// assert_eq!(unsafe { read_volatile(slot) }, 42);
+/// # Ok::<(), vspawn::Errno>(())
+/// ```
+///
 /// # Safety
 ///
-/// The child shares the parent's memory, stack region, thread-locals and signal handlers, and
-/// its thread is suspended meanwhile. `child` may only: make syscalls, read and write memory the
-/// parent prepared, and return or exec. No allocation, no locks (another thread may hold them
-/// and never release them in the child's world), no unwinding, no `Drop` of the parent's
-/// values. Block signals around the call if a handler of the parent must not run in the child.
+/// The child shares the parent's memory and stack region, a copy of its signal handlers, and
+/// the parent's thread is suspended meanwhile. `child` may only: make syscalls, read and write
+/// memory the parent prepared, and return or exec. No allocation, no locks (another thread may
+/// hold them and never release them in the child's world), no thread-locals (they fault, see
+/// above), no `Drop` of the parent's values. Block signals around the call if a handler of the
+/// parent must not run in the child.
 pub unsafe fn vfork<F: FnMut() -> i32>(child: &mut F) -> Result<Pid> {
-    let flags = CLONE_VM | CLONE_VFORK | Signal::SIGCHLD.raw() as u64;
+    let flags = CLONE_VM | CLONE_VFORK | CLONE_SETTLS | Signal::SIGCHLD.raw() as u64;
     let null = core::ptr::null_mut();
     // SAFETY: CLONE_VFORK keeps the parent suspended while the child runs below its stack
-    // pointer; `child` stays borrowed (alive) until then; the caller upholds its contract.
+    // pointer; `child` stays borrowed (alive) until then; the child has no thread pointer, so
+    // it cannot touch the parent's thread-locals; the caller upholds the rest of the contract.
     unsafe {
         clone(
             flags,
             None,
             null,
             null,
-            0,
+            crate::arch::NO_THREAD_POINTER,
             call_closure::<F>,
             child as *mut F as usize,
         )

@@ -123,10 +123,30 @@ impl OwnedFd {
     }
 }
 
+impl OwnedFd {
+    /// Closes the descriptor and reports what `close` said (dropping it closes it too, ignoring
+    /// the error). On Linux the descriptor is closed even when this returns an error (`EINTR`,
+    /// `EIO`): there is nothing to retry.
+    pub fn close(self) -> Result<()> {
+        let fd = self.into_raw_fd();
+        // SAFETY: we owned `fd` and gave the ownership up to this call.
+        unsafe { close(fd) }
+    }
+
+    /// Makes this descriptor a copy of `src` (`dup3(src, self, flags)`, `flags` 0 or
+    /// `O_CLOEXEC`): what it referred to is closed, the number stays. `EINVAL` if `src` is this
+    /// very descriptor.
+    pub fn dup_from(&mut self, src: RawFd, flags: u32) -> Result<()> {
+        // SAFETY: `self` owns the number being replaced.
+        unsafe { dup3(src, self.fd, flags) }.map(drop)
+    }
+}
+
 impl Drop for OwnedFd {
     fn drop(&mut self) {
         // Errors of close (EINTR, EIO) leave the fd closed on Linux; nothing to retry.
-        let _ = close(self.fd);
+        // SAFETY: `self` owns the descriptor and is going away.
+        let _ = unsafe { close(self.fd) };
     }
 }
 
@@ -195,16 +215,57 @@ pub fn write_all(fd: RawFd, mut buf: &[u8]) -> Result<()> {
 }
 
 /// Closes `fd`. The number is free afterwards even when this returns an error.
-pub fn close(fd: RawFd) -> Result<()> {
-    // SAFETY: close takes no pointers; closing an fd someone else owns is a logic error, not
-    // memory unsafety.
+///
+/// To close a descriptor you own, drop its [`OwnedFd`] or call [`OwnedFd::close`] (which
+/// reports the error): both are safe.
+///
+/// # Safety
+///
+/// `fd` must not be owned by anything else: an [`OwnedFd`], a `File` or any I/O object would
+/// later use or close a number that may by then name another file (Rust's I/O safety). The
+/// caller must own the descriptor, for example one it got from [`OwnedFd::into_raw_fd`], or be
+/// the only user of its fd table (a child between clone and exec).
+///
+/// ```compile_fail,E0133
+/// #![forbid(unsafe_code)]
+/// let _ = vspawn::fd::close(0); // unsafe: it may close a descriptor a `File` owns
+/// ```
+///
+/// The same call with the caller's promise builds:
+///
+/// ```
+/// // SAFETY: nothing owns fd 1000 (it is not even open).
+/// assert_eq!(unsafe { vspawn::fd::close(1000) }, Err(vspawn::Errno::EBADF));
+/// ```
+pub unsafe fn close(fd: RawFd) -> Result<()> {
+    // SAFETY: close takes no pointers; the caller owns `fd`.
     Errno::result(unsafe { crate::sys::syscall!(CLOSE, fd) }).map(drop)
 }
 
 /// Makes `new` a copy of `old` (closing what `new` was), with `flags` 0 or `O_CLOEXEC`.
 /// Returns `new`. Unlike `dup2`, `old == new` is `EINVAL`.
-pub fn dup3(old: RawFd, new: RawFd, flags: u32) -> Result<RawFd> {
-    // SAFETY: no pointers.
+///
+/// Where `new` is an owned descriptor, [`OwnedFd::dup_from`] does the same safely.
+///
+/// # Safety
+///
+/// Whatever `new` was is closed and replaced: like [`close`], `new` must not be owned by
+/// anything else (an [`OwnedFd`] or `File` holding that number would silently use the copy of
+/// `old` instead). A free number, or one the caller owns, is fine.
+///
+/// ```compile_fail,E0133
+/// #![forbid(unsafe_code)]
+/// let _ = vspawn::fd::dup3(2, 1, 0); // unsafe: it replaces whatever owns fd 1
+/// ```
+///
+/// The same call with the caller's promise builds:
+///
+/// ```
+/// // SAFETY: nothing owns fd 1001, and fd 1000 is not open: nothing is replaced.
+/// assert_eq!(unsafe { vspawn::fd::dup3(1000, 1001, 0) }, Err(vspawn::Errno::EBADF));
+/// ```
+pub unsafe fn dup3(old: RawFd, new: RawFd, flags: u32) -> Result<RawFd> {
+    // SAFETY: no pointers; the caller owns `new` (or it is free).
     Errno::result(unsafe { crate::sys::syscall!(DUP3, old, new, flags) }).map(|fd| fd as RawFd)
 }
 
@@ -259,8 +320,27 @@ pub fn set_fd_flags(fd: RawFd, flags: u32) -> Result<()> {
 
 /// Closes (or, with [`CLOSE_RANGE_CLOEXEC`], marks close-on-exec) every fd in `first..=last`.
 /// `ENOSYS` on kernels before 5.9.
-pub fn close_range(first: u32, last: u32, flags: u32) -> Result<()> {
-    // SAFETY: no pointers.
+///
+/// # Safety
+///
+/// Without `CLOSE_RANGE_CLOEXEC`, as for [`close`] for every descriptor of the range: none may
+/// be owned by anything that will use it again. It suits a process that owns its whole fd table
+/// (an init, a child before exec).
+///
+/// ```compile_fail,E0133
+/// #![forbid(unsafe_code)]
+/// let _ = vspawn::fd::close_range(3, u32::MAX, 0); // unsafe: closes fds others own
+/// ```
+///
+/// The same call with the caller's promise builds:
+///
+/// ```
+/// // SAFETY: first > last: the kernel refuses the range and closes nothing.
+/// let refused = unsafe { vspawn::fd::close_range(9, 8, 0) };
+/// assert_eq!(refused, Err(vspawn::Errno::EINVAL));
+/// ```
+pub unsafe fn close_range(first: u32, last: u32, flags: u32) -> Result<()> {
+    // SAFETY: no pointers; the caller owns the descriptors in the range.
     Errno::result(unsafe { crate::sys::syscall!(CLOSE_RANGE, first, last, flags) }).map(drop)
 }
 

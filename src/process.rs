@@ -40,8 +40,30 @@ pub fn tgkill(tgid: Pid, tid: Pid, sig: Option<Signal>) -> Result<()> {
 }
 
 /// Ends the calling *thread* with `status` (`SYS_exit`). In a single-threaded process this ends
-/// the process. Nothing is flushed or unwound.
-pub fn exit(status: i32) -> ! {
+/// the process. Nothing is flushed or unwound. To end the process, use [`exit_group`] (safe).
+///
+/// # Safety
+///
+/// The thread's frames are abandoned without running a destructor, and its stack is given up
+/// while values on it may still be borrowed: a `vspawn::thread` joiner may then reuse or unmap
+/// that stack, and anything else that borrowed from these frames (a scoped thread, a lock guard
+/// another thread waits on) is left dangling. The caller must make sure nothing on this
+/// thread's stack is still in use by anyone, and that leaking it is acceptable (this is why
+/// `pthread_exit` is unsafe in Rust too). A thread that libc or std made must not end this way.
+///
+/// ```compile_fail,E0133
+/// #![forbid(unsafe_code)]
+/// vspawn::process::exit_thread(0); // unsafe: abandons the thread's frames
+/// ```
+///
+/// The same call with the caller's promise builds (in a program's only thread, it ends the
+/// program):
+///
+/// ```no_run
+/// // SAFETY: nothing on this thread's stack is borrowed by anyone.
+/// unsafe { vspawn::process::exit_thread(0) }
+/// ```
+pub unsafe fn exit_thread(status: i32) -> ! {
     loop {
         // SAFETY: exit takes no pointers and does not return.
         unsafe { crate::sys::syscall!(EXIT, status) };
@@ -167,25 +189,27 @@ pub fn getegid() -> u32 {
     unsafe { crate::sys::syscall!(GETEGID) as u32 }
 }
 
-/// "Leave unchanged" for [`setresuid`] and [`setresgid`].
+/// "Leave unchanged" for [`set_thread_res_uid`] and [`set_thread_res_gid`].
 pub const ID_UNCHANGED: u32 = u32::MAX;
 
-/// Sets the real, effective and saved user ids ([`ID_UNCHANGED`] keeps one). This changes the
-/// calling *thread*'s credentials only (the kernel has no process-wide call).
-pub fn setresuid(ruid: u32, euid: u32, suid: u32) -> Result<()> {
+/// `setresuid` for the calling *thread* only: sets its real, effective and saved user ids
+/// ([`ID_UNCHANGED`] keeps one). The kernel has no process-wide call: libc's `setresuid` makes
+/// every thread call it. In a single-threaded process (a child before exec) it is the same.
+pub fn set_thread_res_uid(ruid: u32, euid: u32, suid: u32) -> Result<()> {
     // SAFETY: no pointers.
     Errno::result(unsafe { crate::sys::syscall!(SETRESUID, ruid, euid, suid) }).map(drop)
 }
 
-/// Sets the real, effective and saved group ids ([`ID_UNCHANGED`] keeps one); per thread, as
-/// [`setresuid`].
-pub fn setresgid(rgid: u32, egid: u32, sgid: u32) -> Result<()> {
+/// `setresgid` for the calling *thread* only ([`ID_UNCHANGED`] keeps one), as
+/// [`set_thread_res_uid`].
+pub fn set_thread_res_gid(rgid: u32, egid: u32, sgid: u32) -> Result<()> {
     // SAFETY: no pointers.
     Errno::result(unsafe { crate::sys::syscall!(SETRESGID, rgid, egid, sgid) }).map(drop)
 }
 
-/// Sets the supplementary group list; per thread, as [`setresuid`].
-pub fn setgroups(groups: &[u32]) -> Result<()> {
+/// `setgroups` for the calling *thread* only: sets its supplementary group list, as
+/// [`set_thread_res_uid`].
+pub fn set_thread_groups(groups: &[u32]) -> Result<()> {
     // SAFETY: the kernel reads `groups.len()` gids from the slice.
     Errno::result(unsafe { crate::sys::syscall!(SETGROUPS, groups.len(), groups.as_ptr()) })
         .map(drop)

@@ -2,10 +2,27 @@
 //! closure and its result at the top of that stack, and a join through `CLONE_CHILD_CLEARTID`
 //! and a futex. A thread ends with `SYS_exit`, which ends only that thread.
 //!
-//! These threads have no thread-local storage of their own: they share the creating thread's
-//! thread pointer. They suit code that only makes syscalls and touches memory it was given
-//! (libc-free programs, helpers of an init); they are not a replacement for `std::thread` in a
-//! program that uses libc or std's thread-locals.
+//! # What a thread may touch
+//!
+//! These threads suit code that makes syscalls and touches memory it was given (libc-free
+//! programs, helpers of an init); they are not a replacement for `std::thread` in a program that
+//! uses libc or std. The contract is enforced where the kernel can do it:
+//!
+//! - **No thread-local storage.** Without libc nobody can set up a thread-local block for a new
+//!   thread, and sharing the creator's (as a plain `CLONE_SETTLS`-less clone would) lets the two
+//!   race on it. So a thread starts with no thread pointer: any thread-local access faults, and
+//!   the process dies by `SIGSEGV` instead of corrupting the creator's state. In a program with
+//!   libc or std that rules out allocation (glibc's malloc caches per thread), std's I/O
+//!   (`println!`), `std::thread::current`, libc calls (`errno`) and panicking (std counts panics
+//!   in a thread-local).
+//! - **Every signal blocked.** The thread starts with all signals blocked, so that none of the
+//!   process's handlers (which may use thread-locals) runs on it; the closure may unblock what it
+//!   wants to receive with [`rt_sigprocmask`](crate::signal::rt_sigprocmask).
+//! - **Panics.** In a libc-free program entered through [`entry!`](crate::entry!), whose panic
+//!   handler is vspawn's, a panic in the thread prints its message and ends that thread alone:
+//!   [`JoinHandle::join`] returns [`CHILD_PANIC_STATUS`] (127) and the rest of the process goes
+//!   on (nothing is unwound: the thread's values are leaked, not dropped). In a program with std
+//!   a panic in the thread is outside the contract: it ends the whole process by `SIGSEGV`.
 
 use core::marker::PhantomData;
 use core::mem::{ManuallyDrop, align_of, size_of};
@@ -14,19 +31,22 @@ use core::sync::atomic::{AtomicI32, Ordering};
 use crate::clone::{CHILD_PANIC_STATUS, flags::*};
 use crate::errno::{Errno, Result};
 use crate::process::Pid;
+use crate::signal::AllBlocked;
 
 /// Default usable stack size of [`spawn`]: 64 KiB.
 pub const DEFAULT_STACK_SIZE: usize = 64 * 1024;
 /// The smallest stack [`spawn_on`] accepts, beyond the closure stored at its top.
 pub const MIN_STACK_SIZE: usize = 4096;
 
-/// The flags that make a thread: qemu-user accepts exactly this set (with `SYSVSEM`).
+/// The flags that make a thread: qemu-user accepts exactly this set (with `SYSVSEM`), and
+/// `SETTLS` to give the thread no thread pointer.
 const THREAD_FLAGS: u64 = CLONE_VM
     | CLONE_FS
     | CLONE_FILES
     | CLONE_SIGHAND
     | CLONE_THREAD
     | CLONE_SYSVSEM
+    | CLONE_SETTLS
     | CLONE_PARENT_SETTID
     | CLONE_CHILD_CLEARTID;
 
@@ -77,7 +97,8 @@ impl JoinHandle<'_> {
         unsafe { (*self.header).tid.load(Ordering::Acquire) == 0 }
     }
 
-    /// Waits for the thread to end and returns its closure's result (127 if it panicked).
+    /// Waits for the thread to end and returns its closure's result ([`CHILD_PANIC_STATUS`] if
+    /// it panicked in a libc-free program: see the [module](self) documentation).
     pub fn join(mut self) -> i32 {
         self.wait()
     }
@@ -133,9 +154,9 @@ unsafe extern "C" fn thread_main<F: FnOnce() -> i32>(arg: usize) -> i32 {
     let start = arg as *mut Start<F>;
     // SAFETY: the spawner moved the closure into the start block for this thread alone.
     let f = unsafe { ManuallyDrop::take(&mut (*start).f) };
-    let mut once = Some(f);
-    let mut run = move || once.take().map_or(CHILD_PANIC_STATUS, |f| f());
-    let status = crate::clone::call_stopping_unwind(&mut run);
+    // No catch: a panic ends this thread in the panic handler (libc-free programs), or the
+    // process (see the module documentation); the header then keeps CHILD_PANIC_STATUS.
+    let status = f();
     // SAFETY: the header outlives the thread.
     unsafe { (*start).header.status.store(status, Ordering::Release) };
     status
@@ -148,12 +169,13 @@ unsafe extern "C" fn thread_main<F: FnOnce() -> i32>(arg: usize) -> i32 {
 ///
 /// # Safety
 ///
-/// The thread shares the caller's thread-local storage and signal handlers: `f` must not use
-/// thread-locals (std's `println!`, `thread::current`, libc's `errno` and locks all do), must not
-/// unwind across threads' shared state, and must only make syscalls and use memory it owns or
-/// that is synchronized. The returned handle must be joined or dropped (which joins) before
-/// `stack` is used again: leaking it with `mem::forget` leaves the thread running on memory the
-/// borrow checker believes free.
+/// The thread has no thread-local storage and shares the caller's signal handlers (see the
+/// [module](self) documentation): `f` must not use thread-locals (std's `println!`,
+/// `thread::current`, allocation, libc's `errno` and locks all do: they fault), must not panic
+/// in a program with std, and must only make syscalls and use memory it owns or that is
+/// synchronized. The returned handle must be joined or dropped (which joins) before `stack` is
+/// used again: leaking it with `mem::forget` leaves the thread running on memory the borrow
+/// checker believes free.
 pub unsafe fn spawn_on<'a, F: FnOnce() -> i32 + Send + 'a>(
     stack: &'a mut [u8],
     f: F,
@@ -169,7 +191,7 @@ pub unsafe fn spawn_on<'a, F: FnOnce() -> i32 + Send + 'a>(
 ///
 /// # Safety
 ///
-/// As for [`spawn_on`]: the thread shares the caller's thread-locals and must not use them.
+/// As for [`spawn_on`]: the thread has no thread-locals and must not use them.
 pub unsafe fn spawn<F: FnOnce() -> i32 + Send + 'static>(f: F) -> Result<JoinHandle<'static>> {
     // SAFETY: the caller upholds the thread contract.
     unsafe { spawn_with_stack_size(DEFAULT_STACK_SIZE, f) }
@@ -239,19 +261,21 @@ unsafe fn start<'a, F: FnOnce() -> i32 + Send + 'a>(
     let tid_slot = unsafe { (*start).header.tid.as_ptr() };
     // The child's stack pointer: just below the start block (block is 16-byte aligned).
     let sp = block as *mut u8;
-    // SAFETY: thread flags with a private stack; the tid slot stays valid until join; the
-    // closure at `start` belongs to the child from here on.
-    let cloned = unsafe {
+    // SAFETY: thread flags with a private stack and no thread pointer; the tid slot stays valid
+    // until join; the closure at `start` belongs to the child from here on.
+    let clone_thread = || unsafe {
         crate::clone::clone(
             THREAD_FLAGS,
             Some(sp),
             tid_slot,
             tid_slot,
-            0,
+            crate::arch::NO_THREAD_POINTER,
             thread_main::<F>,
             block,
         )
     };
+    // The thread starts with the mask in force at the clone: every signal blocked.
+    let cloned = AllBlocked::new().and_then(|_blocked| clone_thread());
     match cloned {
         Ok(tid) => Ok(JoinHandle {
             header: start as *const Header,

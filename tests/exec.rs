@@ -41,7 +41,8 @@ fn exec_in_child(call: Call<'_>, argv: &[&str], envp: &[&str]) -> Outcome {
     let (out_r, out_w) = fd::pipe2(O_NONBLOCK).unwrap();
     let (errno_w_raw, out_w_raw) = (errno_w.as_raw_fd(), out_w.as_raw_fd());
     let pid = common::fork_child(|| {
-        if fd::dup3(out_w_raw, 1, 0).is_err() {
+        // SAFETY: a forked child: its fd table is its own copy.
+        if unsafe { fd::dup3(out_w_raw, 1, 0) }.is_err() {
             return 126;
         }
         // SAFETY: both arrays are NULL-terminated arrays of pointers to C strings that live

@@ -3,7 +3,8 @@
 //!
 //! The tests of one binary run in parallel threads sharing one fd table, so a test that needs
 //! "a closed fd" or "a range of fds" uses its own numbers far above the lowest free ones (which
-//! the other tests get), placed there with `dup3`.
+//! the other tests get), placed there with `dup3`. That is also why the unsafe `close`, `dup3` and
+//! `close_range` are sound here: each number belongs to one test, and nothing else owns it.
 
 #[macro_use]
 mod common;
@@ -16,7 +17,8 @@ use vspawn::fd::{self, AT_FDCWD, CLOSE_RANGE_CLOEXEC, FD_CLOEXEC, OwnedFd, RawFd
 /// Puts a fresh inheritable copy of a pipe end at `at` (a number reserved for one test).
 fn pipe_end_at(at: RawFd) -> OwnedFd {
     let (r, _w) = fd::pipe2(0).expect("pipe2");
-    assert_eq!(fd::dup3(r.as_raw_fd(), at, 0), Ok(at));
+    // SAFETY: `at` is reserved for one test: nothing owns it.
+    assert_eq!(unsafe { fd::dup3(r.as_raw_fd(), at, 0) }, Ok(at));
     // SAFETY: `at` was just created by dup3 and nothing else owns it.
     unsafe { OwnedFd::from_raw_fd(at) }
 }
@@ -24,20 +26,24 @@ fn pipe_end_at(at: RawFd) -> OwnedFd {
 #[test]
 fn read_write_close_dup3_on_a_closed_fd_give_ebadf() {
     let closed = pipe_end_at(700).into_raw_fd();
-    assert_eq!(fd::close(closed), Ok(()));
+    // SAFETY (every unsafe call of this test): the numbers are this test's own (see the top).
+    assert_eq!(unsafe { fd::close(closed) }, Ok(()));
     let mut buf = [0u8; 8];
     assert_eq!(fd::read(closed, &mut buf), Err(Errno::EBADF));
     assert_eq!(fd::write(closed, b"x"), Err(Errno::EBADF));
-    assert_eq!(fd::close(closed), Err(Errno::EBADF));
-    assert_eq!(fd::dup3(closed, 701, 0), Err(Errno::EBADF));
+    assert_eq!(unsafe { fd::close(closed) }, Err(Errno::EBADF));
+    assert_eq!(unsafe { fd::dup3(closed, 701, 0) }, Err(Errno::EBADF));
     assert_eq!(fd::get_fd_flags(closed), Err(Errno::EBADF));
     assert_eq!(fd::set_fd_flags(closed, FD_CLOEXEC), Err(Errno::EBADF));
     // dup3 onto a number past the fd limit is EBADF as well.
     let (r, _w) = fd::pipe2(0).unwrap();
-    assert_eq!(fd::dup3(r.as_raw_fd(), i32::MAX, 0), Err(Errno::EBADF));
+    assert_eq!(
+        unsafe { fd::dup3(r.as_raw_fd(), i32::MAX, 0) },
+        Err(Errno::EBADF)
+    );
     // Negative numbers are never open.
     assert_eq!(fd::read(-1, &mut buf), Err(Errno::EBADF));
-    assert_eq!(fd::close(-1), Err(Errno::EBADF));
+    assert_eq!(unsafe { fd::close(-1) }, Err(Errno::EBADF));
 }
 
 #[test]
@@ -160,42 +166,50 @@ fn openat_relative_to_a_directory_fd_creates_and_reads_back() {
 #[test]
 fn dup3_copies_onto_the_given_number_with_only_the_asked_flags() {
     let (r, w) = fd::pipe2(0).unwrap();
+    // SAFETY (every unsafe call of this test): 710 and 711 are this test's own numbers.
     // Onto a free number: returns it, not close-on-exec although the original is.
-    assert_eq!(fd::dup3(w.as_raw_fd(), 710, 0), Ok(710));
+    assert_eq!(unsafe { fd::dup3(w.as_raw_fd(), 710, 0) }, Ok(710));
     assert_eq!(fd::get_fd_flags(710), Ok(0));
     // With O_CLOEXEC, onto a number that is open: it is replaced silently.
-    assert_eq!(fd::dup3(w.as_raw_fd(), 710, O_CLOEXEC), Ok(710));
+    assert_eq!(unsafe { fd::dup3(w.as_raw_fd(), 710, O_CLOEXEC) }, Ok(710));
     assert_eq!(fd::get_fd_flags(710), Ok(FD_CLOEXEC));
     // The copy writes into the same pipe.
     assert_eq!(fd::write(710, b"via dup"), Ok(7));
     let mut buf = [0u8; 16];
     assert_eq!(fd::read(r.as_raw_fd(), &mut buf), Ok(7));
     assert_eq!(&buf[..7], b"via dup");
-    fd::close(710).unwrap();
+    unsafe { fd::close(710) }.unwrap();
     // Same old and new, or a flag other than O_CLOEXEC: EINVAL.
     assert_eq!(
-        fd::dup3(w.as_raw_fd(), w.as_raw_fd(), 0),
+        unsafe { fd::dup3(w.as_raw_fd(), w.as_raw_fd(), 0) },
         Err(Errno::EINVAL)
     );
-    assert_eq!(fd::dup3(w.as_raw_fd(), 711, O_NONBLOCK), Err(Errno::EINVAL));
+    assert_eq!(
+        unsafe { fd::dup3(w.as_raw_fd(), 711, O_NONBLOCK) },
+        Err(Errno::EINVAL)
+    );
     assert_eq!(fd::get_fd_flags(711), Err(Errno::EBADF));
 }
 
 #[test]
 fn close_range_closes_exactly_the_range() {
     let fds: Vec<RawFd> = (720..=725).map(|n| pipe_end_at(n).into_raw_fd()).collect();
-    fd::close_range(721, 724, 0).expect("close_range");
+    // SAFETY (every unsafe call of this test): 720..=731 are this test's own numbers.
+    unsafe { fd::close_range(721, 724, 0) }.expect("close_range");
     assert_eq!(fd::get_fd_flags(720), Ok(0));
     for n in 721..=724 {
         assert_eq!(fd::get_fd_flags(n), Err(Errno::EBADF), "fd {n}");
     }
     assert_eq!(fd::get_fd_flags(725), Ok(0));
-    fd::close(720).unwrap();
-    fd::close(725).unwrap();
+    unsafe { fd::close(720) }.unwrap();
+    unsafe { fd::close(725) }.unwrap();
     assert_eq!(fds, (720..=725).collect::<Vec<_>>());
-    // first > last is EINVAL; an unknown flag too.
-    assert_eq!(fd::close_range(5, 4, 0), Err(Errno::EINVAL));
-    assert_eq!(fd::close_range(730, 731, 1 << 30), Err(Errno::EINVAL));
+    // first > last is EINVAL (nothing is closed); an unknown flag too.
+    assert_eq!(unsafe { fd::close_range(5, 4, 0) }, Err(Errno::EINVAL));
+    assert_eq!(
+        unsafe { fd::close_range(730, 731, 1 << 30) },
+        Err(Errno::EINVAL)
+    );
 }
 
 #[test]
@@ -204,13 +218,14 @@ fn close_range_cloexec_marks_exactly_the_range_and_closes_nothing() {
         let _ = pipe_end_at(n).into_raw_fd();
         assert_eq!(fd::get_fd_flags(n), Ok(0));
     }
-    fd::close_range(741, 744, CLOSE_RANGE_CLOEXEC).expect("close_range CLOEXEC");
+    // SAFETY (every unsafe call of this test): 740..=745 are this test's own numbers.
+    unsafe { fd::close_range(741, 744, CLOSE_RANGE_CLOEXEC) }.expect("close_range CLOEXEC");
     assert_eq!(fd::get_fd_flags(740), Ok(0));
     for n in 741..=744 {
         assert_eq!(fd::get_fd_flags(n), Ok(FD_CLOEXEC), "fd {n}");
     }
     assert_eq!(fd::get_fd_flags(745), Ok(0));
-    fd::close_range(740, 745, 0).unwrap();
+    unsafe { fd::close_range(740, 745, 0) }.unwrap();
     for n in 740..=745 {
         assert_eq!(fd::get_fd_flags(n), Err(Errno::EBADF), "fd {n}");
     }
@@ -227,7 +242,32 @@ fn owned_fd_closes_on_drop_and_into_raw_keeps_it_open() {
     let raw = pipe_end_at(751).into_raw_fd();
     assert_eq!(raw, 751);
     assert_eq!(fd::get_fd_flags(751), Ok(0));
-    fd::close(751).unwrap();
+    // SAFETY: `into_raw_fd` gave us the ownership of 751.
+    unsafe { fd::close(751) }.unwrap();
+}
+
+#[test]
+fn owned_fd_close_reports_and_dup_from_replaces_in_place() {
+    // The safe forms of close and dup3: ownership proves that no one else uses the number.
+    let (r, w) = fd::pipe2(0).unwrap();
+    let mut target = pipe_end_at(755);
+    target.dup_from(w.as_raw_fd(), 0).expect("dup_from");
+    assert_eq!(target.as_raw_fd(), 755, "the number stays");
+    assert_eq!(fd::get_fd_flags(755), Ok(0));
+    assert_eq!(
+        fd::write(755, b"dup"),
+        Ok(3),
+        "755 is now the pipe's write end"
+    );
+    let mut buf = [0u8; 4];
+    assert_eq!(fd::read(r.as_raw_fd(), &mut buf), Ok(3));
+    target
+        .dup_from(w.as_raw_fd(), O_CLOEXEC)
+        .expect("dup_from O_CLOEXEC");
+    assert_eq!(fd::get_fd_flags(755), Ok(FD_CLOEXEC));
+    assert_eq!(target.dup_from(755, 0), Err(Errno::EINVAL), "onto itself");
+    assert_eq!(target.close(), Ok(()));
+    assert_eq!(fd::get_fd_flags(755), Err(Errno::EBADF));
 }
 
 #[test]

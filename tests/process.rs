@@ -1,4 +1,4 @@
-//! Identity and lifetime: `getpid`, `getppid`, `gettid`, `kill`, `tgkill`, `prctl`, `exit` and
+//! Identity and lifetime: `getpid`, `getppid`, `gettid`, `kill`, `tgkill`, `prctl`, `exit_thread` and
 //! `exit_group`, with exact ids and statuses.
 
 #[macro_use]
@@ -9,7 +9,9 @@ use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use vspawn::Errno;
 use vspawn::clone::{Fork, fork};
 use vspawn::fd;
-use vspawn::process::{Pid, exit, exit_group, getpid, getppid, gettid, kill, pr::*, prctl, tgkill};
+use vspawn::process::{
+    Pid, exit_group, exit_thread, getpid, getppid, gettid, kill, pr::*, prctl, tgkill,
+};
 use vspawn::signal::{SigAction, SigHandler, Signal, rt_sigaction};
 use vspawn::wait::{pidfd_open, wait4};
 
@@ -341,10 +343,11 @@ fn child_subreaper_adopts_and_reaps_an_orphaned_grandchild() {
 }
 
 #[test]
-fn exit_ends_only_the_calling_thread() {
+fn exit_thread_ends_only_the_calling_thread() {
     let creating = common::creating_threads();
-    // SAFETY: the thread makes one raw syscall and touches no thread-locals.
-    let handle = unsafe { vspawn::thread::spawn(|| exit(5)) }.expect("spawn");
+    // SAFETY: the thread makes one raw syscall and touches no thread-locals; its frames hold
+    // nothing anyone borrows (the join only reads the header above them).
+    let handle = unsafe { vspawn::thread::spawn(|| exit_thread(5)) }.expect("spawn");
     let tid = handle.tid();
     handle.join();
     // The thread is gone (the kernel clears its tid a moment before it is released), and the
@@ -379,10 +382,11 @@ fn exit_group_from_a_thread_ends_the_whole_process() {
 }
 
 #[test]
-fn exit_ends_a_single_threaded_process_with_its_status() {
+fn exit_thread_ends_a_single_threaded_process_with_its_status() {
     for (code, expected) in [(17, 17), (256 + 3, 3), (-1, 255)] {
         let creating = common::creating_children();
-        let pid = common::fork_child(|| exit(code));
+        // SAFETY: the forked child's only thread ends; nothing of it is borrowed by anyone.
+        let pid = common::fork_child(|| unsafe { exit_thread(code) });
         drop(creating);
         // Only the low 8 bits reach the parent.
         assert_eq!(wait_sys_exit_child!(pid).code(), Some(expected));

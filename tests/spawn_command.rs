@@ -280,10 +280,13 @@ fn stdio_null_discards_and_reads_nothing() {
 /// Puts `fd` at our fd 0 for the duration of `f` (under `serial()`: no other spawn meanwhile).
 fn with_our_stdin<T>(fd: RawFd, f: impl FnOnce() -> T) -> T {
     let saved = fd::dup_above(0, 10).expect("save fd 0");
-    fd::dup3(fd, 0, 0).unwrap();
+    // SAFETY: under `serial()` nothing else uses fd 0 meanwhile; the original is restored below.
+    unsafe { fd::dup3(fd, 0, 0) }.unwrap();
     let result = f();
-    fd::dup3(saved, 0, 0).unwrap();
-    fd::close(saved).unwrap();
+    // SAFETY: as above; `saved` is this function's own descriptor.
+    unsafe { fd::dup3(saved, 0, 0) }.unwrap();
+    // SAFETY: `saved` was made above and nothing else owns it.
+    unsafe { fd::close(saved) }.unwrap();
     result
 }
 

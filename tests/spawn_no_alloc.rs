@@ -3,7 +3,7 @@
 //!
 //! A counting global allocator counts, per thread, the allocations of threads that have
 //! switched counting on (thread-local cells). Where vfork shares memory (natively, in the VM)
-//! the child runs on the spawning thread's stack with its thread pointer, so it sees the flag
+//! the spawn's child runs on the spawning thread's stack with its thread pointer, so it sees the flag
 //! set and any allocation it made would land in the same counter: a count of exactly 0 across
 //! `spawn()` covers both sides. Under qemu-user the child is a fork and its counter a copy: only the
 //! parent's side is seen there.
@@ -19,6 +19,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use vspawn::Errno;
+use vspawn::clone::{clone, flags::*};
 use vspawn::fd::{self, oflags::*};
 use vspawn::process::{Rlimit, rlimit::RLIMIT_NOFILE};
 use vspawn::signal::{SigSet, Signal};
@@ -101,14 +102,19 @@ fn a_vfork_child_sees_the_flag_and_shares_the_counter() {
             common::emulator().unwrap_or_else(|| "unknown emulator".into())
         );
     }
-    // What an allocation in the child would do, without allocating there: count.
-    let mut child = || {
+    // What an allocation in the child would do, without allocating there: count. The child is
+    // cloned the way `Spawn` clones its own: CLONE_VM | CLONE_VFORK on our stack, keeping our
+    // thread pointer (`clone::vfork` takes it away, so it is not the probe for this).
+    extern "C" fn child(_: usize) -> i32 {
         count();
         0
-    };
+    }
+    let flags = CLONE_VM | CLONE_VFORK | Signal::SIGCHLD.raw() as u64;
+    let null = std::ptr::null_mut();
     let n = allocations_during(|| {
-        // SAFETY: the child only reads and bumps thread-local cells (our thread's, shared).
-        let pid = unsafe { vspawn::clone::vfork(&mut child) }.unwrap();
+        // SAFETY: a vfork child on our stack (we are suspended meanwhile) that only reads and
+        // bumps thread-local cells (our thread's, shared) and returns.
+        let pid = unsafe { clone(flags, None, null, null, 0, child, 0) }.unwrap();
         let (_, status) = vspawn::wait::wait4(pid, 0, None).unwrap();
         assert_eq!(status.code(), Some(0));
     });

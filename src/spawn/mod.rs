@@ -35,7 +35,7 @@ use crate::clone::{Clone3, clone3_available, flags::*};
 use crate::errno::{Errno, Result};
 use crate::fd::{self, OwnedFd, RawFd};
 use crate::process::{self, Pid, Rlimit};
-use crate::signal::{SigHow, SigSet, Signal, rt_sigprocmask};
+use crate::signal::{AllBlocked, SigSet, Signal};
 use crate::wait;
 
 pub use crate::wait::ExitStatus;
@@ -291,16 +291,6 @@ impl Report {
     const MARK: u32 = 0x7673_706e;
 }
 
-/// Undoes the signal block of a spawn however it ends.
-struct MaskGuard(SigSet);
-
-impl Drop for MaskGuard {
-    fn drop(&mut self) {
-        // Restoring a mask we read ourselves cannot fail.
-        let _ = rt_sigprocmask(SigHow::SetMask, Some(&self.0));
-    }
-}
-
 /// Unmaps the stack of a concurrent child once the spawn is over (the child has exec'd or been
 /// reaped by then).
 struct StackGuard {
@@ -350,7 +340,7 @@ fn spawn_checked(req: &Spawn<'_>, full: bool) -> Result<Child> {
         errno: AtomicI32::new(0),
     };
 
-    let mask = MaskGuard(rt_sigprocmask(SigHow::SetMask, Some(&SigSet::FULL))?);
+    let mask = AllBlocked::new()?;
     let mut ctx = in_child::Context {
         req,
         report: &report,
@@ -363,7 +353,7 @@ fn spawn_checked(req: &Spawn<'_>, full: bool) -> Result<Child> {
         } else {
             0
         },
-        mask: attrs.sigmask.unwrap_or(mask.0),
+        mask: attrs.sigmask.unwrap_or(mask.previous()),
         reset_handlers: false,
         path: match req.program {
             Program::Search(_) => req.envp.var(b"PATH").unwrap_or(in_child::DEFAULT_PATH),
