@@ -21,6 +21,9 @@ cfg_if::cfg_if! {
     } else if #[cfg(target_arch = "x86")] {
         #[path = "../arch/i686.rs"]
         pub(crate) mod imp;
+    } else if #[cfg(target_arch = "arm")] {
+        #[path = "../arch/arm.rs"]
+        pub(crate) mod imp;
     }
 }
 

@@ -15,7 +15,7 @@ mod common;
 
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::sync::OnceLock;
 
 /// How the examples are built.
@@ -79,18 +79,7 @@ fn build_examples(mode: Mode) -> Result<PathBuf, String> {
 /// Runs `program` with `args` and exactly the environment `env`: directly on a real kernel, through
 /// `qemu-<arch>` under qemu-user.
 fn run(program: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = match common::emulator() {
-        None => Command::new(program),
-        Some(_) => {
-            let arch = std::env::consts::ARCH;
-            let mut qemu = Command::new(format!("qemu-{arch}"));
-            // The sysroot matters only for the dynamically linked std build.
-            qemu.arg("-L")
-                .arg(format!("/usr/{arch}-linux-gnu"))
-                .arg(program);
-            qemu
-        }
-    };
+    let mut command = common::target_command(program);
     command
         .args(args)
         .env_clear()
@@ -107,81 +96,6 @@ fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions.
     let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     usize::try_from(size).expect("page size")
-}
-
-/// What the ELF headers of a binary say about how it is linked.
-#[derive(Debug, PartialEq, Eq)]
-struct Linking {
-    /// `e_machine`.
-    machine: u16,
-    /// `e_type` is `ET_EXEC` (not position-independent).
-    fixed_address: bool,
-    /// A `PT_INTERP` header: needs a dynamic loader.
-    interpreter: bool,
-    /// A `PT_DYNAMIC` header: has dynamic linking information.
-    dynamic: bool,
-}
-
-fn linking(path: &Path) -> Linking {
-    const ET_EXEC: u16 = 2;
-    const PT_DYNAMIC: u32 = 2;
-    const PT_INTERP: u32 = 3;
-    let elf = std::fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    assert_eq!(&elf[..4], b"\x7fELF", "{} is not ELF", path.display());
-    // The class and byte order are this target's: 64-bit or 32-bit (i686, armv7), little- or
-    // big-endian (s390x).
-    let elf64 = cfg!(target_pointer_width = "64");
-    assert_eq!(elf[4], if elf64 { 2 } else { 1 }, "EI_CLASS");
-    assert_eq!(
-        elf[5],
-        if cfg!(target_endian = "little") { 1 } else { 2 },
-        "EI_DATA"
-    );
-    let bytes = |at: usize, n: usize| -> u64 {
-        let field = &elf[at..at + n];
-        let fold = |v: u64, &b: &u8| v << 8 | u64::from(b);
-        if cfg!(target_endian = "little") {
-            field.iter().rev().fold(0, fold)
-        } else {
-            field.iter().fold(0, fold)
-        }
-    };
-    let u16_at = |at: usize| bytes(at, 2) as u16;
-    let u32_at = |at: usize| bytes(at, 4) as u32;
-    let (phoff, phentsize, phnum) = if elf64 {
-        (
-            bytes(0x20, 8) as usize,
-            u16_at(0x36) as usize,
-            u16_at(0x38) as usize,
-        )
-    } else {
-        (
-            u32_at(0x1c) as usize,
-            u16_at(0x2a) as usize,
-            u16_at(0x2c) as usize,
-        )
-    };
-    let types: Vec<u32> = (0..phnum).map(|i| u32_at(phoff + i * phentsize)).collect();
-    Linking {
-        machine: u16_at(0x12),
-        fixed_address: u16_at(0x10) == ET_EXEC,
-        interpreter: types.contains(&PT_INTERP),
-        dynamic: types.contains(&PT_DYNAMIC),
-    }
-}
-
-/// `e_machine` of this architecture.
-fn this_machine() -> u16 {
-    match std::env::consts::ARCH {
-        "x86_64" => 62,
-        "x86" => 3,
-        "aarch64" => 183,
-        "arm" => 40,
-        "riscv64" => 243,
-        "s390x" => 22,
-        "powerpc64" => 21,
-        other => panic!("unsupported architecture {other}"),
-    }
 }
 
 /// The examples' directory in `mode`, or a visible skip.
@@ -215,13 +129,13 @@ fn hello_output(program: &Path, args: &[&str], hello: Option<&str>) -> String {
 fn nolibc_example_is_static_with_no_loader_and_not_pie() {
     let dir = examples_or_skip!(Mode::NoLibc);
     for name in ["nolibc_hello", "nolibc_memcheck"] {
-        let expected = Linking {
-            machine: this_machine(),
+        let expected = common::Linking {
+            machine: common::elf_machine(),
             fixed_address: true,
             interpreter: false,
             dynamic: false,
         };
-        assert_eq!(linking(&dir.join(name)), expected, "{name}");
+        assert_eq!(common::elf_linking(&dir.join(name)), expected, "{name}");
     }
 }
 
@@ -314,7 +228,7 @@ fn nolibc_memory_functions_match_byte_references() {
 fn with_std_the_entry_becomes_a_c_main_under_libc() {
     let dir = examples_or_skip!(Mode::Std);
     let program = dir.join("nolibc_hello");
-    let linked = linking(&program);
+    let linked = common::elf_linking(&program);
     assert!(
         linked.interpreter && linked.dynamic,
         "expected a dynamically linked binary: {linked:?}"

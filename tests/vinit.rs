@@ -427,18 +427,11 @@ fn libc_free_build_is_static_with_no_loader() {
         skip!("VSPAWN_VINIT names the binary: checked where cargo builds it");
     }
     let path = or_skip!(runner::vinit_path());
-    let elf = std::fs::read(path).expect("read vinit");
-    let u16_at = |at: usize| u16::from_le_bytes(elf[at..at + 2].try_into().unwrap());
-    let u32_at = |at: usize| u32::from_le_bytes(elf[at..at + 4].try_into().unwrap());
-    let u64_at = |at: usize| u64::from_le_bytes(elf[at..at + 8].try_into().unwrap());
-    assert_eq!(&elf[..4], b"\x7fELF");
-    assert_eq!(u16_at(0x10), 2, "ET_EXEC: not position-independent");
-    let (phoff, phentsize, phnum) = (u64_at(0x20) as usize, u16_at(0x36) as usize, u16_at(0x38));
-    let types: Vec<u32> = (0..phnum as usize)
-        .map(|i| u32_at(phoff + i * phentsize))
-        .collect();
-    // PT_INTERP (3) and PT_DYNAMIC (2): a loader, dynamic linking.
-    assert!(!types.contains(&3) && !types.contains(&2), "{types:?}");
+    let linked = common::elf_linking(path);
+    assert_eq!(linked.machine, common::elf_machine());
+    assert!(linked.fixed_address, "ET_EXEC: not position-independent");
+    // No loader, no dynamic linking.
+    assert!(!linked.interpreter && !linked.dynamic, "{linked:?}");
 }
 
 /// Runs `vinit ARGS -- sh -c SCRIPT` (plain mode) and returns its exit code.

@@ -16,6 +16,24 @@ pub fn emulator() -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
+/// A command that runs `program`, a binary of this target: directly on a real kernel; under
+/// qemu-user through the same emulator and sysroot as this test (`scripts/qemu-user` names them
+/// in `VSPAWN_QEMU` and `VSPAWN_QEMU_SYSROOT`), since the host kernel cannot run it.
+pub fn target_command(program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+    match (std::env::var_os("VSPAWN_QEMU"), emulator()) {
+        (Some(qemu), Some(_)) => {
+            let mut command = std::process::Command::new(qemu);
+            // The sysroot matters only for a dynamically linked (std) program.
+            if let Some(sysroot) = std::env::var_os("VSPAWN_QEMU_SYSROOT") {
+                command.arg("-L").arg(sysroot);
+            }
+            command.arg(program);
+            command
+        }
+        _ => std::process::Command::new(program),
+    }
+}
+
 /// qemu-user's major version, when emulated by qemu-user.
 pub fn qemu_user_major() -> Option<u32> {
     let emu = emulator()?;
@@ -690,6 +708,73 @@ pub fn compat_kernel() -> Option<String> {
     ["x86_64", "aarch64", "s390x", "ppc64le", "riscv64"]
         .contains(&machine.as_str())
         .then_some(machine)
+}
+
+/// What the ELF headers of a binary say about how it is linked.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Linking {
+    /// `e_machine`.
+    pub machine: u16,
+    /// `e_type` is `ET_EXEC` (not position-independent).
+    pub fixed_address: bool,
+    /// A `PT_INTERP` header: needs a dynamic loader.
+    pub interpreter: bool,
+    /// A `PT_DYNAMIC` header: has dynamic linking information.
+    pub dynamic: bool,
+}
+
+/// Reads how the ELF binary at `path`, built for this target, is linked. Its class and byte order
+/// are this target's: 64-bit or 32-bit (i686, armv7), little- or big-endian (s390x).
+pub fn elf_linking(path: &std::path::Path) -> Linking {
+    const ET_EXEC: u64 = 2;
+    const PT_DYNAMIC: u64 = 2;
+    const PT_INTERP: u64 = 3;
+    let elf = std::fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    assert_eq!(&elf[..4], b"\x7fELF", "{} is not ELF", path.display());
+    let elf64 = cfg!(target_pointer_width = "64");
+    assert_eq!(elf[4], if elf64 { 2 } else { 1 }, "EI_CLASS");
+    assert_eq!(
+        elf[5],
+        if cfg!(target_endian = "little") { 1 } else { 2 },
+        "EI_DATA"
+    );
+    let field = |at: usize, n: usize| -> u64 {
+        let bytes = &elf[at..at + n];
+        let fold = |v: u64, &b: &u8| v << 8 | u64::from(b);
+        if cfg!(target_endian = "little") {
+            bytes.iter().rev().fold(0, fold)
+        } else {
+            bytes.iter().fold(0, fold)
+        }
+    };
+    let (phoff, phentsize, phnum) = if elf64 {
+        (field(0x20, 8), field(0x36, 2), field(0x38, 2))
+    } else {
+        (field(0x1c, 4), field(0x2a, 2), field(0x2c, 2))
+    };
+    let types: Vec<u64> = (0..phnum)
+        .map(|i| field((phoff + i * phentsize) as usize, 4))
+        .collect();
+    Linking {
+        machine: field(0x12, 2) as u16,
+        fixed_address: field(0x10, 2) == ET_EXEC,
+        interpreter: types.contains(&PT_INTERP),
+        dynamic: types.contains(&PT_DYNAMIC),
+    }
+}
+
+/// `e_machine` of this architecture.
+pub fn elf_machine() -> u16 {
+    match std::env::consts::ARCH {
+        "x86_64" => 62,
+        "x86" => 3,
+        "aarch64" => 183,
+        "arm" => 40,
+        "riscv64" => 243,
+        "s390x" => 22,
+        "powerpc64" => 21,
+        other => panic!("unsupported architecture {other}"),
+    }
 }
 
 /// This target's triple (the one the test binary was built for).

@@ -141,18 +141,7 @@ pub fn command(mode: Mode, args: &[&str], program: &[&str]) -> Result<Command, S
 /// The command that runs vinit with exactly `args` (directly, or through qemu-user).
 pub fn raw_command(args: &[&str]) -> Result<Command, String> {
     let vinit = vinit_path()?;
-    let mut command = match crate::common::emulator() {
-        None => Command::new(vinit),
-        Some(_) => {
-            let arch = std::env::consts::ARCH;
-            let mut qemu = Command::new(format!("qemu-{arch}"));
-            // The sysroot matters only for a build with `std` (dynamically linked).
-            qemu.arg("-L")
-                .arg(format!("/usr/{arch}-linux-gnu"))
-                .arg(vinit);
-            qemu
-        }
-    };
+    let mut command = crate::common::target_command(vinit);
     command.args(args).env_clear().env("PATH", PATH);
     Ok(command)
 }
