@@ -24,6 +24,9 @@ cfg_if::cfg_if! {
     } else if #[cfg(target_arch = "arm")] {
         #[path = "../arch/arm.rs"]
         pub(crate) mod imp;
+    } else if #[cfg(target_arch = "s390x")] {
+        #[path = "../arch/s390x.rs"]
+        pub(crate) mod imp;
     }
 }
 

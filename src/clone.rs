@@ -389,17 +389,15 @@ pub enum Fork {
 /// multi-threaded parent the child may only do what a signal handler may (async-signal-safe
 /// calls) until it execs or exits.
 pub unsafe fn fork() -> Result<Fork> {
-    // SAFETY: a plain clone with no pointers; the caller accepts the child's restrictions.
-    let ret = unsafe {
-        crate::sys::syscall5(
-            crate::sys::nr::CLONE,
-            Signal::SIGCHLD.raw() as usize,
-            0,
-            0,
-            0,
-            0,
-        )
+    let flags = Signal::SIGCHLD.raw() as usize;
+    // s390x's clone takes the stack first, the flags second.
+    let (first, second) = if cfg!(target_arch = "s390x") {
+        (0, flags)
+    } else {
+        (flags, 0)
     };
+    // SAFETY: a plain clone with no pointers; the caller accepts the child's restrictions.
+    let ret = unsafe { crate::sys::syscall5(crate::sys::nr::CLONE, first, second, 0, 0, 0) };
     match Errno::result(ret)? {
         0 => Ok(Fork::Child),
         pid => Ok(Fork::Parent(pid as Pid)),
