@@ -27,6 +27,9 @@ cfg_if::cfg_if! {
     } else if #[cfg(target_arch = "s390x")] {
         #[path = "../arch/s390x.rs"]
         pub(crate) mod imp;
+    } else if #[cfg(target_arch = "powerpc64")] {
+        #[path = "../arch/powerpc64.rs"]
+        pub(crate) mod imp;
     }
 }
 

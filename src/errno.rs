@@ -1,8 +1,8 @@
 //! `Errno`: the error every fallible call of this crate returns.
 //!
 //! Linux reports failure by returning `-errno` from the syscall; [`Errno`] keeps that number
-//! and knows its symbolic name and a short message. The numbers are the same on all three
-//! supported architectures (they all use the kernel's `asm-generic` errno table).
+//! and knows its symbolic name and a short message. The numbers are the same on every supported
+//! architecture (the kernel's `asm-generic` errno table), but for powerpc's `EDEADLOCK`, 58.
 
 use core::fmt;
 
@@ -114,6 +114,9 @@ macro_rules! errnos {
         const fn table(raw: i32) -> Option<(&'static str, &'static str)> {
             match raw {
                 $($num => Some((stringify!($name), $msg)),)*
+                // powerpc's own: asm/errno.h there gives EDEADLOCK a number of its own.
+                #[cfg(target_arch = "powerpc64")]
+                58 => Some(("EDEADLOCK", "File locking deadlock error")),
                 _ => None,
             }
         }
@@ -257,8 +260,13 @@ errnos! {
 impl Errno {
     /// Alias of [`Errno::EAGAIN`].
     pub const EWOULDBLOCK: Errno = Errno::EAGAIN;
-    /// Alias of [`Errno::EDEADLK`].
+    /// Alias of [`Errno::EDEADLK`] (on powerpc a number of its own, 58).
+    #[cfg(not(target_arch = "powerpc64"))]
     pub const EDEADLOCK: Errno = Errno::EDEADLK;
+    /// File locking deadlock error: on powerpc a number of its own, 58 (elsewhere an alias of
+    /// [`Errno::EDEADLK`]).
+    #[cfg(target_arch = "powerpc64")]
+    pub const EDEADLOCK: Errno = Errno(58);
     /// Alias of [`Errno::EOPNOTSUPP`] (the name POSIX uses for unsupported operations).
     pub const ENOTSUP: Errno = Errno::EOPNOTSUPP;
 }
