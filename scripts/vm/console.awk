@@ -62,8 +62,9 @@ marker != "" && field[2] == "exit" {
 
 marker != "" && field[2] == "done" { done = 1; next }
 
-# PID 1 exited (see the header): the kernel's panic message.
-match($0, /Attempted to kill init! exitcode=0x[0-9a-fA-F]+/) {
+# PID 1 exited (see the header): the kernel's panic message. (Not qemu's echo of it: the pseries
+# firmware passes the panic on, and qemu-system-ppc64 prints "OS terminated: OS panic: ...".)
+!/^qemu-system-/ && match($0, /Attempted to kill init! exitcode=0x[0-9a-fA-F]+/) {
   code = substr($0, RSTART + 35, RLENGTH - 35)
   raw = hex(code)
   status = raw % 128 == 0 ? int(raw / 256) % 256 : 128 + raw % 128
