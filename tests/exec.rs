@@ -214,7 +214,12 @@ macro_rules! require_execveat {
 #[test]
 fn execveat_relative_to_a_directory_fd_runs_the_program() {
     require_execveat!();
-    let bin = fd::openat(AT_FDCWD, c"/bin", O_PATH | O_DIRECTORY, 0).unwrap();
+    // A directory of our own holding `true`: not /bin, which qemu-user's `-L` sysroot shadows
+    // (an open of /bin there gets the sysroot's bin, which has no `true`: ENOENT under 10.0).
+    let dir = common::scratch_dir("execveat-dir");
+    std::fs::copy("/bin/true", dir.join("true")).unwrap();
+    let dir_path = common::cstring(&dir);
+    let bin = fd::openat(AT_FDCWD, &dir_path, O_PATH | O_DIRECTORY, 0).unwrap();
     let outcome = exec_in_child(Call::Execveat(bin.as_raw_fd(), c"true", 0), &["true"], &[]);
     assert_eq!(outcome.failed, None);
     assert_eq!(outcome.status.code(), Some(0));
@@ -224,6 +229,7 @@ fn execveat_relative_to_a_directory_fd_runs_the_program() {
         &[],
     );
     assert_failed(outcome, Errno::ENOENT);
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

@@ -710,7 +710,7 @@ pub fn compat_kernel() -> Option<String> {
         .then_some(machine)
 }
 
-/// What the ELF headers of a binary say about how it is linked.
+/// What the ELF headers of a binary say about what it is and how it is linked.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Linking {
     /// `e_machine`.
@@ -723,28 +723,32 @@ pub struct Linking {
     pub dynamic: bool,
 }
 
-/// Reads how the ELF binary at `path`, built for this target, is linked. Its class and byte order
-/// are this target's: 64-bit or 32-bit (i686, armv7), little- or big-endian (s390x).
+/// Reads how the ELF binary at `path` is linked. Its class (64-bit, or 32-bit: i686, armv7) and
+/// byte order (big-endian: s390x) are read from its own header, so a binary of any supported
+/// target can be read on any of them.
 pub fn elf_linking(path: &std::path::Path) -> Linking {
     const ET_EXEC: u64 = 2;
     const PT_DYNAMIC: u64 = 2;
     const PT_INTERP: u64 = 3;
     let elf = std::fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     assert_eq!(&elf[..4], b"\x7fELF", "{} is not ELF", path.display());
-    let elf64 = cfg!(target_pointer_width = "64");
-    assert_eq!(elf[4], if elf64 { 2 } else { 1 }, "EI_CLASS");
-    assert_eq!(
-        elf[5],
-        if cfg!(target_endian = "little") { 1 } else { 2 },
-        "EI_DATA"
-    );
+    let elf64 = match elf[4] {
+        1 => false,
+        2 => true,
+        class => panic!("{}: EI_CLASS {class}", path.display()),
+    };
+    let big_endian = match elf[5] {
+        1 => false,
+        2 => true,
+        data => panic!("{}: EI_DATA {data}", path.display()),
+    };
     let field = |at: usize, n: usize| -> u64 {
         let bytes = &elf[at..at + n];
         let fold = |v: u64, &b: &u8| v << 8 | u64::from(b);
-        if cfg!(target_endian = "little") {
-            bytes.iter().rev().fold(0, fold)
-        } else {
+        if big_endian {
             bytes.iter().fold(0, fold)
+        } else {
+            bytes.iter().rev().fold(0, fold)
         }
     };
     let (phoff, phentsize, phnum) = if elf64 {
