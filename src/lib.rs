@@ -43,6 +43,7 @@ extern crate alloc;
 extern crate std;
 
 mod arch;
+mod bits;
 pub mod clone;
 #[cfg(feature = "entry")]
 pub mod entry;

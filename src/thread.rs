@@ -28,7 +28,7 @@ use core::marker::PhantomData;
 use core::mem::{ManuallyDrop, align_of, size_of};
 use core::sync::atomic::{AtomicI32, Ordering};
 
-use crate::clone::{CHILD_PANIC_STATUS, flags::*};
+use crate::clone::{CHILD_PANIC_STATUS, CloneFlags, flags::*};
 use crate::errno::{Errno, Result};
 use crate::process::Pid;
 use crate::signal::AllBlocked;
@@ -40,15 +40,15 @@ pub const MIN_STACK_SIZE: usize = 4096;
 
 /// The flags that make a thread: qemu-user accepts exactly this set (with `SYSVSEM`), and
 /// `SETTLS` to give the thread no thread pointer.
-const THREAD_FLAGS: u64 = CLONE_VM
-    | CLONE_FS
-    | CLONE_FILES
-    | CLONE_SIGHAND
-    | CLONE_THREAD
-    | CLONE_SYSVSEM
-    | CLONE_SETTLS
-    | CLONE_PARENT_SETTID
-    | CLONE_CHILD_CLEARTID;
+const THREAD_FLAGS: CloneFlags = CLONE_VM
+    .union(CLONE_FS)
+    .union(CLONE_FILES)
+    .union(CLONE_SIGHAND)
+    .union(CLONE_THREAD)
+    .union(CLONE_SYSVSEM)
+    .union(CLONE_SETTLS)
+    .union(CLONE_PARENT_SETTID)
+    .union(CLONE_CHILD_CLEARTID);
 
 /// The part of a thread's start block the joiner reads; at the top of the thread's stack.
 #[repr(C)]
@@ -266,6 +266,7 @@ unsafe fn start<'a, F: FnOnce() -> i32 + Send + 'a>(
     let clone_thread = || unsafe {
         crate::clone::clone(
             THREAD_FLAGS,
+            None,
             Some(sp),
             tid_slot,
             tid_slot,

@@ -12,10 +12,10 @@ use alloc::vec::Vec;
 use core::ffi::{CStr, c_char};
 
 use super::{Attributes, CStrArray, Child, ChildStderr, ChildStdin, ChildStdout, FileAction};
-use super::{IdMaps, Program, Spawn};
+use super::{IdMaps, Namespaces, Program, Spawn};
 use crate::errno::{Errno, Result};
-use crate::fd::{self, OwnedFd, RawFd, oflags};
-use crate::process::{Pid, Rlimit};
+use crate::fd::{self, Mode, OFlags, OwnedFd, RawFd, oflags};
+use crate::process::{Pid, Resource, Rlimit};
 use crate::signal::{SigSet, Signal};
 use crate::wait::ExitStatus;
 
@@ -152,7 +152,7 @@ pub struct Command {
     extra_fds: Vec<(RawFd, OwnedFd)>,
     close_from: Option<RawFd>,
     groups: Option<Vec<u32>>,
-    rlimits: Vec<(u32, Rlimit)>,
+    rlimits: Vec<(Resource, Rlimit)>,
     uid_map: Vec<u8>,
     gid_map: Vec<u8>,
     deny_setgroups: bool,
@@ -367,14 +367,14 @@ impl Command {
         self
     }
 
-    /// A resource limit of the child (`RLIMIT_*`).
-    pub fn rlimit(&mut self, resource: u32, limit: Rlimit) -> &mut Command {
+    /// A resource limit of the child.
+    pub fn rlimit(&mut self, resource: Resource, limit: Rlimit) -> &mut Command {
         self.rlimits.push((resource, limit));
         self
     }
 
     /// The child's umask.
-    pub fn umask(&mut self, mask: u32) -> &mut Command {
+    pub fn umask(&mut self, mask: Mode) -> &mut Command {
         self.attrs.umask = Some(mask);
         self
     }
@@ -391,9 +391,9 @@ impl Command {
         self
     }
 
-    /// Namespace clone flags (`CLONE_NEW*`).
-    pub fn namespaces(&mut self, flags: u64) -> &mut Command {
-        self.attrs.namespaces = flags;
+    /// New namespaces for the child.
+    pub fn namespaces(&mut self, namespaces: Namespaces) -> &mut Command {
+        self.attrs.namespaces = namespaces;
         self
     }
 
@@ -496,10 +496,10 @@ impl Command {
                     fd: child_fd,
                     path: c"/dev/null",
                     flags: oflags::O_RDWR,
-                    mode: 0,
+                    mode: Mode::empty(),
                 }),
                 StdioKind::Piped => {
-                    let (read, write) = fd::pipe2(0)?;
+                    let (read, write) = fd::pipe2(OFlags::empty())?;
                     let (mine, child_end) = if child_fd == 0 {
                         (write, read)
                     } else {
