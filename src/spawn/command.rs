@@ -144,7 +144,7 @@ pub struct Command {
     program: CString,
     /// `argv`; `args[0]` is the program unless `arg0` replaced it.
     args: Vec<CString>,
-    /// `Some(base)`: the environment starts from `base`; `None`: from the process's (std).
+    /// `Some(base)`: the environment starts from `base`; `None`: from the process's.
     env_base: Option<Vec<CString>>,
     env_changes: BTreeMap<Vec<u8>, Option<CString>>,
     cwd: Option<CString>,
@@ -171,20 +171,18 @@ fn c_string(bytes: &[u8], error: &mut Option<Errno>) -> CString {
 
 impl Command {
     /// A command for `program`: a name without `/` is looked up in `PATH` (the child's), as
-    /// std does. Defaults: no arguments besides `argv[0]`, the process's environment (with
-    /// feature `std`; empty without it, see [`Command::env_base`]), the current directory,
-    /// stdio inherited by `spawn`/`status` and captured by `output`.
+    /// std does. Defaults, the same with or without the `std` feature: no arguments besides
+    /// `argv[0]`, the process's environment (read when the child is spawned: through std with
+    /// `std`, else from the C `environ`, libc's or the one [`entry!`](crate::entry!) defines in
+    /// a libc-free program), the current directory, stdio inherited by `spawn`/`status` and
+    /// captured by `output`, `SIGPIPE` back at its default action in the child.
     pub fn new(program: impl Arg) -> Command {
         let mut error = None;
         let program = c_string(program.arg_bytes(), &mut error);
         Command {
             args: alloc::vec![program.clone()],
             program,
-            env_base: if cfg!(feature = "std") {
-                None
-            } else {
-                Some(Vec::new())
-            },
+            env_base: None,
             env_changes: BTreeMap::new(),
             cwd: None,
             stdio: [None, None, None],
@@ -572,14 +570,11 @@ impl Command {
 }
 
 /// Signals a child gets back at their default action unless [`Command::signals_default`] says
-/// otherwise. With std, `SIGPIPE`: the Rust runtime ignores it in this process, and std's
-/// `Command` resets it for the child, which expects to die of a broken pipe like any program.
+/// otherwise: `SIGPIPE`, as std's `Command` does (the Rust runtime ignores it in a std program,
+/// and a child expects to die of a broken pipe like any program), with or without the `std`
+/// feature.
 fn default_sigdefault() -> SigSet {
-    if cfg!(feature = "std") {
-        SigSet::EMPTY.with(Signal::SIGPIPE)
-    } else {
-        SigSet::EMPTY
-    }
+    SigSet::EMPTY.with(Signal::SIGPIPE)
 }
 
 /// The environment of this process, from std.
@@ -594,9 +589,30 @@ fn inherited_env(entry: &mut dyn FnMut(&[u8])) {
     }
 }
 
-/// Without std there is no process environment to read: nothing is inherited.
+/// The environment of this process, from the C `environ`: libc's, or in a libc-free program the
+/// one `entry!` defines (a program with neither does not link once it spawns a `Command` that
+/// inherits).
 #[cfg(not(feature = "std"))]
-fn inherited_env(_entry: &mut dyn FnMut(&[u8])) {}
+fn inherited_env(entry: &mut dyn FnMut(&[u8])) {
+    unsafe extern "C" {
+        static environ: *const *const c_char;
+    }
+    // SAFETY: `environ` is a null-terminated array of NUL-terminated strings (or null before a
+    // libc-free program's `_start` set it). Only setenv-like calls change it, and their contract
+    // (std::env::set_var's included) is not to run while another thread reads the environment.
+    let mut var = unsafe { environ };
+    while !var.is_null() {
+        // SAFETY: `var` points into that array, before its terminating null.
+        let ptr = unsafe { *var };
+        if ptr.is_null() {
+            break;
+        }
+        // SAFETY: each entry is a NUL-terminated string that lives as long as the process.
+        entry(unsafe { CStr::from_ptr(ptr) }.to_bytes());
+        // SAFETY: the array goes on at least to its terminating null.
+        var = unsafe { var.add(1) };
+    }
+}
 
 /// Reads two pipes to their ends at once, so that a child filling one while we block on the
 /// other cannot deadlock.
