@@ -53,6 +53,7 @@ arg_impls! {
 }
 
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 arg_impls! {
     std::ffi::OsStr => |s| std::os::unix::ffi::OsStrExt::as_bytes(s);
     std::ffi::OsString => |s| std::os::unix::ffi::OsStrExt::as_bytes(s.as_os_str());
@@ -61,6 +62,29 @@ arg_impls! {
 }
 
 /// What a child's standard stream is connected to.
+///
+/// ```
+/// use vspawn::spawn::{Command, Stdio};
+///
+/// // stdin from a pipe we write, stdout captured, stderr thrown away.
+/// let mut child = Command::new("tr")
+///     .arg("a-z")
+///     .arg("A-Z")
+///     .stdin(Stdio::piped())
+///     .stdout(Stdio::piped())
+///     .stderr(Stdio::null())
+///     .spawn()?;
+/// child.stdin.take().unwrap().write(b"shout")?;
+/// let mut out = [0u8; 5];
+/// let stdout = child.stdout.as_mut().unwrap();
+/// let mut got = 0;
+/// while got < out.len() {
+///     got += stdout.read(&mut out[got..])?;
+/// }
+/// assert_eq!(&out, b"SHOUT");
+/// assert!(child.wait()?.success());
+/// # Ok::<(), vspawn::Errno>(())
+/// ```
 #[derive(Debug)]
 pub struct Stdio(StdioKind);
 
@@ -114,6 +138,7 @@ impl From<ChildStdin> for Stdio {
 }
 
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl From<std::os::fd::OwnedFd> for Stdio {
     fn from(fd: std::os::fd::OwnedFd) -> Stdio {
         Stdio(StdioKind::Fd(fd.into()))
@@ -121,13 +146,23 @@ impl From<std::os::fd::OwnedFd> for Stdio {
 }
 
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl From<std::fs::File> for Stdio {
     fn from(file: std::fs::File) -> Stdio {
         Stdio::from(std::os::fd::OwnedFd::from(file))
     }
 }
 
-/// The result of [`Command::output`].
+/// The result of [`Command::output`]: the status and everything the child wrote.
+///
+/// ```
+/// use vspawn::spawn::Command;
+///
+/// let out = Command::new("sh").args(["-c", "echo out; echo err >&2; exit 1"]).output()?;
+/// assert_eq!((out.stdout.as_slice(), out.stderr.as_slice()), (&b"out\n"[..], &b"err\n"[..]));
+/// assert_eq!(out.status.code(), Some(1));
+/// # Ok::<(), vspawn::Errno>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Output {
     /// How the child ended.
@@ -139,6 +174,18 @@ pub struct Output {
 }
 
 /// A process builder, as `std::process::Command`.
+///
+/// ```
+/// use vspawn::spawn::Command;
+///
+/// let status = Command::new("sh")
+///     .args(["-c", "test \"$GREETING\" = hello && test \"$(pwd)\" = /"])
+///     .env("GREETING", "hello")
+///     .current_dir("/")
+///     .status()?;
+/// assert!(status.success());
+/// # Ok::<(), vspawn::Errno>(())
+/// ```
 #[derive(Debug)]
 pub struct Command {
     program: CString,
@@ -173,7 +220,7 @@ impl Command {
     /// A command for `program`: a name without `/` is looked up in `PATH` (the child's), as
     /// std does. Defaults, the same with or without the `std` feature: no arguments besides
     /// `argv[0]`, the process's environment (read when the child is spawned: through std with
-    /// `std`, else from the C `environ`, libc's or the one [`entry!`](crate::entry!) defines in
+    /// `std`, else from the C `environ`, libc's or the one `entry!` defines in
     /// a libc-free program), the current directory, stdio inherited by `spawn`/`status` and
     /// captured by `output`, `SIGPIPE` back at its default action in the child.
     pub fn new(program: impl Arg) -> Command {
