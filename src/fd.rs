@@ -380,7 +380,7 @@ pub unsafe fn close_range(first: u32, last: u32, flags: u32) -> Result<()> {
     Errno::result(unsafe { crate::sys::syscall!(CLOSE_RANGE, first, last, flags) }).map(drop)
 }
 
-const F_DUPFD_CLOEXEC: usize = 1030;
+pub(crate) const F_DUPFD_CLOEXEC: usize = 1030;
 
 /// Duplicates `fd` onto the lowest free number `>= min`, close-on-exec.
 pub fn dup_above(fd: RawFd, min: RawFd) -> Result<RawFd> {
