@@ -410,7 +410,7 @@ impl EmptyTls {
     /// remove: `CLONE_SETTLS` is then taken out of `flags`, and the child keeps the null gs.
     fn tls_for(&self, flags: &mut usize) -> usize {
         if self.entry_number == 0 {
-            *flags &= !(crate::clone::flags::CLONE_SETTLS as usize);
+            *flags &= !(crate::clone::flags::CLONE_SETTLS.bits() as usize);
             0
         } else {
             self as *const EmptyTls as usize

@@ -33,7 +33,7 @@ fn main(_start: Start) -> i32 {
     let Ok(pid) = (unsafe { vspawn::clone::vfork(&mut child) }) else {
         return 2;
     };
-    match vspawn::wait::wait4(pid, 0, None) {
+    match vspawn::wait::wait4(pid, vspawn::wait::WaitOptions::empty(), None) {
         Ok((_, status)) => say("vfork child", status.code().unwrap_or(-1)),
         Err(_) => return 3,
     }

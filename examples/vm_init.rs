@@ -196,7 +196,7 @@ fn run_test(path: &CStr, argv: CStrArray<'_>, envp: CStrArray<'_>) -> i32 {
         fd: 0,
         path: c"/dev/null",
         flags: oflags::O_RDONLY,
-        mode: 0,
+        mode: vspawn::fd::Mode::empty(),
     }];
     let spawned = Spawn::new(Program::Path(path), argv, envp)
         .actions(&stdin)
@@ -214,7 +214,7 @@ fn run_test(path: &CStr, argv: CStrArray<'_>, envp: CStrArray<'_>) -> i32 {
 /// as a shell reports it.
 fn reap_until(pid: Pid) -> i32 {
     loop {
-        match wait::wait4(-1, 0, None) {
+        match wait::wait4(-1, vspawn::wait::WaitOptions::empty(), None) {
             Ok((reaped, status)) if reaped == pid => return shell_status(status),
             Ok(_) | Err(Errno::EINTR) => {}
             Err(e) => {
@@ -344,7 +344,7 @@ impl TestList {
         dir_z[..dir.len()].copy_from_slice(dir.as_bytes());
         let dir_c = CStr::from_bytes_until_nul(&dir_z).unwrap_or(c"/");
         let flags = oflags::O_RDONLY | oflags::O_DIRECTORY | oflags::O_CLOEXEC;
-        let dir_fd = match fd::openat(AT_FDCWD, dir_c, flags, 0) {
+        let dir_fd = match fd::openat(AT_FDCWD, dir_c, flags, vspawn::fd::Mode::empty()) {
             Ok(dir_fd) => dir_fd,
             Err(e) => {
                 console(format_args!("vm_init: cannot open {dir}: {e}\n"));

@@ -15,61 +15,101 @@ pub type RawFd = i32;
 /// `AT_FDCWD`: resolve a relative path against the current directory.
 pub const AT_FDCWD: RawFd = -100;
 
-/// Flags for [`openat`], [`pipe2`] and [`dup3`]: the kernel's `O_*` values. They are the same on
-/// every supported architecture except `O_DIRECTORY` and `O_NOFOLLOW`, which arm64, arm and
-/// powerpc define in their own `asm/fcntl.h` (there the generic values mean `O_DIRECT` and
-/// `O_LARGEFILE`).
-pub mod oflags {
-    /// Open for reading only.
-    pub const O_RDONLY: u32 = 0;
-    /// Open for writing only.
-    pub const O_WRONLY: u32 = 0o1;
-    /// Open for reading and writing.
-    pub const O_RDWR: u32 = 0o2;
-    /// Create the file if it does not exist.
-    pub const O_CREAT: u32 = 0o100;
-    /// With `O_CREAT`: fail with `EEXIST` if it exists.
-    pub const O_EXCL: u32 = 0o200;
-    /// Do not make a terminal the controlling terminal.
-    pub const O_NOCTTY: u32 = 0o400;
-    /// Truncate to length 0.
-    pub const O_TRUNC: u32 = 0o1000;
-    /// Writes append.
-    pub const O_APPEND: u32 = 0o2000;
-    /// Non-blocking I/O.
-    pub const O_NONBLOCK: u32 = 0o4000;
-    /// Fail unless the path is a directory.
-    #[cfg(not(any(
-        target_arch = "aarch64",
-        target_arch = "arm",
-        target_arch = "powerpc64"
-    )))]
-    pub const O_DIRECTORY: u32 = 0o200000;
-    /// Fail unless the path is a directory.
-    #[cfg(any(
-        target_arch = "aarch64",
-        target_arch = "arm",
-        target_arch = "powerpc64"
-    ))]
-    pub const O_DIRECTORY: u32 = 0o40000;
-    /// Do not follow a final symbolic link.
-    #[cfg(not(any(
-        target_arch = "aarch64",
-        target_arch = "arm",
-        target_arch = "powerpc64"
-    )))]
-    pub const O_NOFOLLOW: u32 = 0o400000;
-    /// Do not follow a final symbolic link.
-    #[cfg(any(
-        target_arch = "aarch64",
-        target_arch = "arm",
-        target_arch = "powerpc64"
-    ))]
-    pub const O_NOFOLLOW: u32 = 0o100000;
-    /// Close on exec.
-    pub const O_CLOEXEC: u32 = 0o2000000;
-    /// A path-only descriptor.
-    pub const O_PATH: u32 = 0o10000000;
+/// Whether `O_DIRECTORY` and `O_NOFOLLOW` have the values of arm's and powerpc's own
+/// `asm/fcntl.h` (`0o40000`, `0o100000`) rather than the generic ones (where those values mean
+/// `O_DIRECT` and `O_LARGEFILE`).
+const ARM_OR_POWERPC_O_FLAGS: bool = cfg!(any(
+    target_arch = "aarch64",
+    target_arch = "arm",
+    target_arch = "powerpc64"
+));
+
+crate::bits::bit_flags! {
+    /// Flags for [`openat`], [`pipe2`] and [`dup3`]: the kernel's `O_*` values, the same on every
+    /// architecture but `O_DIRECTORY` and `O_NOFOLLOW` (arm, aarch64 and powerpc define their
+    /// own).
+    ///
+    /// ```
+    /// use vspawn::fd::{OFlags, oflags::*};
+    ///
+    /// let create = O_WRONLY | O_CREAT | O_TRUNC;
+    /// assert!(create.contains(O_CREAT));
+    /// assert_eq!(create.bits(), 0o1101);
+    /// assert_eq!(O_RDONLY, OFlags::empty());
+    /// ```
+    pub struct OFlags: u32;
+    /// The [`OFlags`] as constants, for `use vspawn::fd::oflags::*`.
+    pub mod oflags {
+        /// Open for reading only (no bit: the absence of `O_WRONLY` and `O_RDWR`).
+        const O_RDONLY = 0;
+        /// Open for writing only.
+        const O_WRONLY = 0o1;
+        /// Open for reading and writing.
+        const O_RDWR = 0o2;
+        /// Create the file if it does not exist.
+        const O_CREAT = 0o100;
+        /// With `O_CREAT`: fail with `EEXIST` if it exists.
+        const O_EXCL = 0o200;
+        /// Do not make a terminal the controlling terminal.
+        const O_NOCTTY = 0o400;
+        /// Truncate to length 0.
+        const O_TRUNC = 0o1000;
+        /// Writes append.
+        const O_APPEND = 0o2000;
+        /// Non-blocking I/O.
+        const O_NONBLOCK = 0o4000;
+        /// Fail unless the path is a directory.
+        const O_DIRECTORY = if ARM_OR_POWERPC_O_FLAGS { 0o40000 } else { 0o200000 };
+        /// Do not follow a final symbolic link.
+        const O_NOFOLLOW = if ARM_OR_POWERPC_O_FLAGS { 0o100000 } else { 0o400000 };
+        /// Close on exec.
+        const O_CLOEXEC = 0o2000000;
+        /// A path-only descriptor.
+        const O_PATH = 0o10000000;
+    }
+}
+
+crate::bits::bit_flags! {
+    /// A file mode: permission bits for [`openat`] with `O_CREAT` and for a umask.
+    ///
+    /// ```
+    /// use vspawn::fd::Mode;
+    ///
+    /// let rw_r__r__ = Mode::S_IRUSR | Mode::S_IWUSR | Mode::S_IRGRP | Mode::S_IROTH;
+    /// assert_eq!(rw_r__r__, Mode::from_bits_retain(0o644));
+    /// ```
+    pub struct Mode: u32 {
+        /// Set-user-id on execution.
+        const S_ISUID = 0o4000;
+        /// Set-group-id on execution.
+        const S_ISGID = 0o2000;
+        /// Sticky bit.
+        const S_ISVTX = 0o1000;
+        /// Owner: read, write, execute.
+        const S_IRWXU = 0o700;
+        /// Owner: read.
+        const S_IRUSR = 0o400;
+        /// Owner: write.
+        const S_IWUSR = 0o200;
+        /// Owner: execute.
+        const S_IXUSR = 0o100;
+        /// Group: read, write, execute.
+        const S_IRWXG = 0o70;
+        /// Group: read.
+        const S_IRGRP = 0o40;
+        /// Group: write.
+        const S_IWGRP = 0o20;
+        /// Group: execute.
+        const S_IXGRP = 0o10;
+        /// Others: read, write, execute.
+        const S_IRWXO = 0o7;
+        /// Others: read.
+        const S_IROTH = 0o4;
+        /// Others: write.
+        const S_IWOTH = 0o2;
+        /// Others: execute.
+        const S_IXOTH = 0o1;
+    }
 }
 
 /// `O_LARGEFILE` where it is not implied (the 32-bit architectures); 0 elsewhere.
@@ -136,7 +176,7 @@ impl OwnedFd {
     /// Makes this descriptor a copy of `src` (`dup3(src, self, flags)`, `flags` 0 or
     /// `O_CLOEXEC`): what it referred to is closed, the number stays. `EINVAL` if `src` is this
     /// very descriptor.
-    pub fn dup_from(&mut self, src: RawFd, flags: u32) -> Result<()> {
+    pub fn dup_from(&mut self, src: RawFd, flags: OFlags) -> Result<()> {
         // SAFETY: `self` owns the number being replaced.
         unsafe { dup3(src, self.fd, flags) }.map(drop)
     }
@@ -157,6 +197,7 @@ impl fmt::Debug for OwnedFd {
 }
 
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl From<OwnedFd> for std::os::fd::OwnedFd {
     fn from(fd: OwnedFd) -> Self {
         use std::os::fd::FromRawFd;
@@ -166,6 +207,7 @@ impl From<OwnedFd> for std::os::fd::OwnedFd {
 }
 
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl From<std::os::fd::OwnedFd> for OwnedFd {
     fn from(fd: std::os::fd::OwnedFd) -> Self {
         use std::os::fd::IntoRawFd;
@@ -175,6 +217,7 @@ impl From<std::os::fd::OwnedFd> for OwnedFd {
 }
 
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl std::os::fd::AsRawFd for OwnedFd {
     fn as_raw_fd(&self) -> RawFd {
         self.fd
@@ -182,6 +225,7 @@ impl std::os::fd::AsRawFd for OwnedFd {
 }
 
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl std::os::fd::AsFd for OwnedFd {
     fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
         // SAFETY: `self` owns the fd and keeps it open for the borrow's lifetime.
@@ -255,53 +299,57 @@ pub unsafe fn close(fd: RawFd) -> Result<()> {
 ///
 /// ```compile_fail,E0133
 /// #![forbid(unsafe_code)]
-/// let _ = vspawn::fd::dup3(2, 1, 0); // unsafe: it replaces whatever owns fd 1
+/// let _ = vspawn::fd::dup3(2, 1, vspawn::fd::OFlags::empty()); // unsafe: replaces fd 1
 /// ```
 ///
 /// The same call with the caller's promise builds:
 ///
 /// ```
+/// use vspawn::fd::{OFlags, dup3};
+///
 /// // SAFETY: nothing owns fd 1001, and fd 1000 is not open: nothing is replaced.
-/// assert_eq!(unsafe { vspawn::fd::dup3(1000, 1001, 0) }, Err(vspawn::Errno::EBADF));
+/// assert_eq!(unsafe { dup3(1000, 1001, OFlags::empty()) }, Err(vspawn::Errno::EBADF));
 /// ```
-pub unsafe fn dup3(old: RawFd, new: RawFd, flags: u32) -> Result<RawFd> {
+pub unsafe fn dup3(old: RawFd, new: RawFd, flags: OFlags) -> Result<RawFd> {
     // SAFETY: no pointers; the caller owns `new` (or it is free).
-    Errno::result(unsafe { crate::sys::syscall!(DUP3, old, new, flags) }).map(|fd| fd as RawFd)
+    Errno::result(unsafe { crate::sys::syscall!(DUP3, old, new, flags.bits()) })
+        .map(|fd| fd as RawFd)
 }
 
 /// Creates a pipe: `(read end, write end)`. `O_CLOEXEC` is always added; use
 /// [`pipe2_inheritable`] when the ends must survive exec.
-pub fn pipe2(flags: u32) -> Result<(OwnedFd, OwnedFd)> {
+pub fn pipe2(flags: OFlags) -> Result<(OwnedFd, OwnedFd)> {
     pipe_raw(flags | oflags::O_CLOEXEC)
 }
 
 /// Creates a pipe whose ends are *not* close-on-exec (unless `flags` has `O_CLOEXEC`).
-pub fn pipe2_inheritable(flags: u32) -> Result<(OwnedFd, OwnedFd)> {
+pub fn pipe2_inheritable(flags: OFlags) -> Result<(OwnedFd, OwnedFd)> {
     pipe_raw(flags)
 }
 
-fn pipe_raw(flags: u32) -> Result<(OwnedFd, OwnedFd)> {
+fn pipe_raw(flags: OFlags) -> Result<(OwnedFd, OwnedFd)> {
     let mut fds = [0 as RawFd; 2];
     // SAFETY: the kernel writes two ints into `fds`.
-    Errno::result(unsafe { crate::sys::syscall!(PIPE2, fds.as_mut_ptr(), flags) })?;
+    Errno::result(unsafe { crate::sys::syscall!(PIPE2, fds.as_mut_ptr(), flags.bits()) })?;
     // SAFETY: the kernel just created both descriptors for us.
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
 
 /// Opens `path` relative to `dirfd` ([`AT_FDCWD`] for the current directory). `O_CLOEXEC` is
 /// always added; use [`openat_inheritable`] for a descriptor meant to survive exec.
-pub fn openat(dirfd: RawFd, path: &CStr, flags: u32, mode: u32) -> Result<OwnedFd> {
+pub fn openat(dirfd: RawFd, path: &CStr, flags: OFlags, mode: Mode) -> Result<OwnedFd> {
     openat_inheritable(dirfd, path, flags | oflags::O_CLOEXEC, mode)
 }
 
 /// [`openat`] without the implied `O_CLOEXEC`.
-pub fn openat_inheritable(dirfd: RawFd, path: &CStr, flags: u32, mode: u32) -> Result<OwnedFd> {
+pub fn openat_inheritable(dirfd: RawFd, path: &CStr, flags: OFlags, mode: Mode) -> Result<OwnedFd> {
     // On the 32-bit architectures a file opened without `O_LARGEFILE` cannot grow past 2 GiB
     // (EFBIG), nor be opened if it is larger (EOVERFLOW); files are large-file everywhere else.
-    let flags = flags | O_LARGEFILE;
+    let flags = flags.bits() | O_LARGEFILE;
     // SAFETY: `path` is NUL-terminated and outlives the call.
-    let fd =
-        Errno::result(unsafe { crate::sys::syscall!(OPENAT, dirfd, path.as_ptr(), flags, mode) })?;
+    let fd = Errno::result(unsafe {
+        crate::sys::syscall!(OPENAT, dirfd, path.as_ptr(), flags, mode.bits())
+    })?;
     // SAFETY: the kernel just created this descriptor for us.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
 }
@@ -344,7 +392,7 @@ pub unsafe fn close_range(first: u32, last: u32, flags: u32) -> Result<()> {
     Errno::result(unsafe { crate::sys::syscall!(CLOSE_RANGE, first, last, flags) }).map(drop)
 }
 
-const F_DUPFD_CLOEXEC: usize = 1030;
+pub(crate) const F_DUPFD_CLOEXEC: usize = 1030;
 
 /// Duplicates `fd` onto the lowest free number `>= min`, close-on-exec.
 pub fn dup_above(fd: RawFd, min: RawFd) -> Result<RawFd> {

@@ -2,6 +2,7 @@
 //! `exit`, `exit_group`, `prctl`.
 
 use crate::errno::{Errno, Result};
+use crate::fd::Mode;
 use crate::signal::Signal;
 
 /// A process, thread or process-group id.
@@ -228,35 +229,100 @@ pub struct Rlimit {
 /// No limit.
 pub const RLIM_INFINITY: u64 = u64::MAX;
 
-/// Resource numbers for [`prlimit`] (`RLIMIT_*`, the same on all three architectures).
+/// A resource whose use [`prlimit`] limits (`RLIMIT_*`, the same numbers on every architecture
+/// vspawn supports). `#[non_exhaustive]`: the kernel may add more.
+///
+/// ```
+/// use vspawn::process::{Resource, prlimit};
+///
+/// let files = prlimit(0, Resource::Nofile, None)?;
+/// assert!(files.cur <= files.max);
+/// assert_eq!(Resource::Nofile as u32, 7);
+/// # Ok::<(), vspawn::Errno>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u32)]
+#[non_exhaustive]
+pub enum Resource {
+    /// CPU time, seconds (`RLIMIT_CPU`).
+    Cpu = 0,
+    /// File size, bytes (`RLIMIT_FSIZE`).
+    Fsize = 1,
+    /// Data segment, bytes (`RLIMIT_DATA`).
+    Data = 2,
+    /// Stack, bytes (`RLIMIT_STACK`).
+    Stack = 3,
+    /// Core file size, bytes (`RLIMIT_CORE`).
+    Core = 4,
+    /// Resident set (ignored by Linux) (`RLIMIT_RSS`).
+    Rss = 5,
+    /// Processes of the real user (`RLIMIT_NPROC`).
+    Nproc = 6,
+    /// Open files: one more than the highest fd number (`RLIMIT_NOFILE`).
+    Nofile = 7,
+    /// Locked memory, bytes (`RLIMIT_MEMLOCK`).
+    Memlock = 8,
+    /// Address space, bytes (`RLIMIT_AS`).
+    As = 9,
+    /// File locks (ignored by Linux) (`RLIMIT_LOCKS`).
+    Locks = 10,
+    /// Queued signals of the real user (`RLIMIT_SIGPENDING`).
+    Sigpending = 11,
+    /// Bytes in POSIX message queues (`RLIMIT_MSGQUEUE`).
+    Msgqueue = 12,
+    /// Ceiling of the nice value, as `20 - limit` (`RLIMIT_NICE`).
+    Nice = 13,
+    /// Ceiling of the real-time priority (`RLIMIT_RTPRIO`).
+    Rtprio = 14,
+    /// CPU time without a blocking syscall under a real-time policy, microseconds
+    /// (`RLIMIT_RTTIME`).
+    Rttime = 15,
+}
+
+/// The [`Resource`]s under their C names, for `use vspawn::process::rlimit::*`.
 pub mod rlimit {
-    /// CPU time, seconds.
-    pub const RLIMIT_CPU: u32 = 0;
-    /// File size, bytes.
-    pub const RLIMIT_FSIZE: u32 = 1;
-    /// Data segment, bytes.
-    pub const RLIMIT_DATA: u32 = 2;
-    /// Stack, bytes.
-    pub const RLIMIT_STACK: u32 = 3;
-    /// Core file size, bytes.
-    pub const RLIMIT_CORE: u32 = 4;
-    /// Resident set (ignored by Linux).
-    pub const RLIMIT_RSS: u32 = 5;
-    /// Processes of the real user.
-    pub const RLIMIT_NPROC: u32 = 6;
-    /// Open files: one more than the highest fd number.
-    pub const RLIMIT_NOFILE: u32 = 7;
-    /// Locked memory, bytes.
-    pub const RLIMIT_MEMLOCK: u32 = 8;
-    /// Address space, bytes.
-    pub const RLIMIT_AS: u32 = 9;
+    use super::Resource;
+
+    /// [`Resource::Cpu`].
+    pub const RLIMIT_CPU: Resource = Resource::Cpu;
+    /// [`Resource::Fsize`].
+    pub const RLIMIT_FSIZE: Resource = Resource::Fsize;
+    /// [`Resource::Data`].
+    pub const RLIMIT_DATA: Resource = Resource::Data;
+    /// [`Resource::Stack`].
+    pub const RLIMIT_STACK: Resource = Resource::Stack;
+    /// [`Resource::Core`].
+    pub const RLIMIT_CORE: Resource = Resource::Core;
+    /// [`Resource::Rss`].
+    pub const RLIMIT_RSS: Resource = Resource::Rss;
+    /// [`Resource::Nproc`].
+    pub const RLIMIT_NPROC: Resource = Resource::Nproc;
+    /// [`Resource::Nofile`].
+    pub const RLIMIT_NOFILE: Resource = Resource::Nofile;
+    /// [`Resource::Memlock`].
+    pub const RLIMIT_MEMLOCK: Resource = Resource::Memlock;
+    /// [`Resource::As`].
+    pub const RLIMIT_AS: Resource = Resource::As;
+    /// [`Resource::Locks`].
+    pub const RLIMIT_LOCKS: Resource = Resource::Locks;
+    /// [`Resource::Sigpending`].
+    pub const RLIMIT_SIGPENDING: Resource = Resource::Sigpending;
+    /// [`Resource::Msgqueue`].
+    pub const RLIMIT_MSGQUEUE: Resource = Resource::Msgqueue;
+    /// [`Resource::Nice`].
+    pub const RLIMIT_NICE: Resource = Resource::Nice;
+    /// [`Resource::Rtprio`].
+    pub const RLIMIT_RTPRIO: Resource = Resource::Rtprio;
+    /// [`Resource::Rttime`].
+    pub const RLIMIT_RTTIME: Resource = Resource::Rttime;
 }
 
 /// Sets (if `new` is given) and returns the previous limit of `resource` for process `pid`
 /// (0: the caller).
-pub fn prlimit(pid: Pid, resource: u32, new: Option<&Rlimit>) -> Result<Rlimit> {
+pub fn prlimit(pid: Pid, resource: Resource, new: Option<&Rlimit>) -> Result<Rlimit> {
     let mut old = Rlimit { cur: 0, max: 0 };
     let new_ptr = new.map_or(core::ptr::null(), |r| r as *const Rlimit);
+    let resource = resource as u32;
     // SAFETY: `new_ptr` is null or a valid rlimit; the kernel writes one into `old`.
     let ret =
         unsafe { crate::sys::syscall!(PRLIMIT64, pid, resource, new_ptr, &mut old as *mut Rlimit) };
@@ -264,9 +330,9 @@ pub fn prlimit(pid: Pid, resource: u32, new: Option<&Rlimit>) -> Result<Rlimit> 
 }
 
 /// Sets the file mode creation mask; returns the previous one.
-pub fn umask(mask: u32) -> u32 {
+pub fn umask(mask: Mode) -> Mode {
     // SAFETY: no pointers; cannot fail.
-    unsafe { crate::sys::syscall!(UMASK, mask) as u32 }
+    Mode::from_bits_retain(unsafe { crate::sys::syscall!(UMASK, mask.bits()) as u32 })
 }
 
 /// A `struct timespec`: seconds and nanoseconds.
@@ -288,20 +354,208 @@ impl Timespec {
     }
 }
 
-/// Clocks for [`clock_gettime`].
-pub mod clock {
+/// A clock for [`clock_gettime`] (`CLOCK_*`). A newtype rather than an enum: dynamic clocks
+/// (a CPU-time clock of another process, a PTP device) are numbers the kernel computes.
+///
+/// ```
+/// use vspawn::process::{ClockId, clock_gettime};
+///
+/// let a = clock_gettime(ClockId::MONOTONIC)?;
+/// let b = clock_gettime(ClockId::MONOTONIC)?;
+/// assert!(a <= b);
+/// # Ok::<(), vspawn::Errno>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(transparent)]
+pub struct ClockId(i32);
+
+impl ClockId {
     /// Wall-clock time.
-    pub const CLOCK_REALTIME: i32 = 0;
+    pub const REALTIME: ClockId = ClockId(0);
     /// Time since an unspecified start, never jumping; excludes suspend.
-    pub const CLOCK_MONOTONIC: i32 = 1;
-    /// Like `CLOCK_MONOTONIC`, including time suspended.
-    pub const CLOCK_BOOTTIME: i32 = 7;
+    pub const MONOTONIC: ClockId = ClockId(1);
+    /// CPU time of the calling process.
+    pub const PROCESS_CPUTIME_ID: ClockId = ClockId(2);
+    /// CPU time of the calling thread.
+    pub const THREAD_CPUTIME_ID: ClockId = ClockId(3);
+    /// Like `MONOTONIC`, without NTP's frequency adjustments.
+    pub const MONOTONIC_RAW: ClockId = ClockId(4);
+    /// `REALTIME`, cheaper and coarser.
+    pub const REALTIME_COARSE: ClockId = ClockId(5);
+    /// `MONOTONIC`, cheaper and coarser.
+    pub const MONOTONIC_COARSE: ClockId = ClockId(6);
+    /// Like `MONOTONIC`, including time suspended.
+    pub const BOOTTIME: ClockId = ClockId(7);
+    /// International Atomic Time.
+    pub const TAI: ClockId = ClockId(11);
+
+    /// A clock by its number (a dynamic clock, or one newer than this crate).
+    pub const fn from_raw(id: i32) -> ClockId {
+        ClockId(id)
+    }
+
+    /// The clock's number.
+    pub const fn raw(self) -> i32 {
+        self.0
+    }
+}
+
+/// The [`ClockId`]s under their C names.
+pub mod clock {
+    use super::ClockId;
+
+    /// [`ClockId::REALTIME`].
+    pub const CLOCK_REALTIME: ClockId = ClockId::REALTIME;
+    /// [`ClockId::MONOTONIC`].
+    pub const CLOCK_MONOTONIC: ClockId = ClockId::MONOTONIC;
+    /// [`ClockId::PROCESS_CPUTIME_ID`].
+    pub const CLOCK_PROCESS_CPUTIME_ID: ClockId = ClockId::PROCESS_CPUTIME_ID;
+    /// [`ClockId::THREAD_CPUTIME_ID`].
+    pub const CLOCK_THREAD_CPUTIME_ID: ClockId = ClockId::THREAD_CPUTIME_ID;
+    /// [`ClockId::MONOTONIC_RAW`].
+    pub const CLOCK_MONOTONIC_RAW: ClockId = ClockId::MONOTONIC_RAW;
+    /// [`ClockId::REALTIME_COARSE`].
+    pub const CLOCK_REALTIME_COARSE: ClockId = ClockId::REALTIME_COARSE;
+    /// [`ClockId::MONOTONIC_COARSE`].
+    pub const CLOCK_MONOTONIC_COARSE: ClockId = ClockId::MONOTONIC_COARSE;
+    /// [`ClockId::BOOTTIME`].
+    pub const CLOCK_BOOTTIME: ClockId = ClockId::BOOTTIME;
+    /// [`ClockId::TAI`].
+    pub const CLOCK_TAI: ClockId = ClockId::TAI;
 }
 
 /// Reads a clock (the system call; no vDSO without libc).
-pub fn clock_gettime(clock: i32) -> Result<Timespec> {
+pub fn clock_gettime(clock: ClockId) -> Result<Timespec> {
+    let clock = clock.raw();
     let mut ts = Timespec::default();
     // SAFETY: the kernel writes one timespec into `ts`.
     Errno::result(unsafe { crate::sys::syscall!(CLOCK_GETTIME, clock, &mut ts as *mut Timespec) })?;
     Ok(ts)
+}
+
+/// Every constant of this module and of `fd` the kernel defines, against the `libc` crate's
+/// values for the target (the unit tests run on each architecture).
+#[cfg(test)]
+// libc's types for these differ between targets (c_ulong, u32, i32...): the casts are needed on
+// some even where they are not on this one.
+#[allow(clippy::unnecessary_cast)]
+mod platform_constants {
+    use super::*;
+
+    #[test]
+    fn resources_are_the_platform_rlimits() {
+        let pairs = [
+            (Resource::Cpu, libc::RLIMIT_CPU),
+            (Resource::Fsize, libc::RLIMIT_FSIZE),
+            (Resource::Data, libc::RLIMIT_DATA),
+            (Resource::Stack, libc::RLIMIT_STACK),
+            (Resource::Core, libc::RLIMIT_CORE),
+            (Resource::Rss, libc::RLIMIT_RSS),
+            (Resource::Nproc, libc::RLIMIT_NPROC),
+            (Resource::Nofile, libc::RLIMIT_NOFILE),
+            (Resource::Memlock, libc::RLIMIT_MEMLOCK),
+            (Resource::As, libc::RLIMIT_AS),
+            (Resource::Locks, libc::RLIMIT_LOCKS),
+            (Resource::Sigpending, libc::RLIMIT_SIGPENDING),
+            (Resource::Msgqueue, libc::RLIMIT_MSGQUEUE),
+            (Resource::Nice, libc::RLIMIT_NICE),
+            (Resource::Rtprio, libc::RLIMIT_RTPRIO),
+            (Resource::Rttime, libc::RLIMIT_RTTIME),
+        ];
+        for (ours, theirs) in pairs {
+            assert_eq!(u64::from(ours as u32), theirs as u64, "{ours:?}");
+        }
+        // Every resource of today's kernels (RLIMIT_NLIMITS is 16; libc deprecates reading it).
+        assert_eq!(pairs.len(), 16);
+        assert_eq!(RLIM_INFINITY, libc::RLIM64_INFINITY);
+    }
+
+    #[test]
+    fn clocks_are_the_platform_clocks() {
+        let pairs = [
+            (ClockId::REALTIME, libc::CLOCK_REALTIME),
+            (ClockId::MONOTONIC, libc::CLOCK_MONOTONIC),
+            (ClockId::PROCESS_CPUTIME_ID, libc::CLOCK_PROCESS_CPUTIME_ID),
+            (ClockId::THREAD_CPUTIME_ID, libc::CLOCK_THREAD_CPUTIME_ID),
+            (ClockId::MONOTONIC_RAW, libc::CLOCK_MONOTONIC_RAW),
+            (ClockId::REALTIME_COARSE, libc::CLOCK_REALTIME_COARSE),
+            (ClockId::MONOTONIC_COARSE, libc::CLOCK_MONOTONIC_COARSE),
+            (ClockId::BOOTTIME, libc::CLOCK_BOOTTIME),
+            (ClockId::TAI, libc::CLOCK_TAI),
+        ];
+        for (ours, theirs) in pairs {
+            assert_eq!(ours.raw(), theirs, "{ours:?}");
+        }
+    }
+
+    #[test]
+    fn terminal_ioctls_are_the_platform_ones() {
+        assert_eq!(TIOCGPGRP as u64, libc::TIOCGPGRP as u64);
+        assert_eq!(TIOCSPGRP as u64, libc::TIOCSPGRP as u64);
+    }
+
+    #[test]
+    fn fd_constants_are_the_platform_ones() {
+        use crate::fd;
+        assert_eq!(fd::AT_FDCWD, libc::AT_FDCWD);
+        assert_eq!(fd::FD_CLOEXEC, libc::FD_CLOEXEC as u32);
+        assert_eq!(fd::F_DUPFD_CLOEXEC, libc::F_DUPFD_CLOEXEC as usize);
+        assert_eq!(fd::CLOSE_RANGE_CLOEXEC, libc::CLOSE_RANGE_CLOEXEC);
+        assert_eq!(fd::CLOSE_RANGE_UNSHARE, libc::CLOSE_RANGE_UNSHARE);
+        let modes = [
+            (fd::Mode::S_ISUID, libc::S_ISUID),
+            (fd::Mode::S_ISGID, libc::S_ISGID),
+            (fd::Mode::S_ISVTX, libc::S_ISVTX),
+            (fd::Mode::S_IRWXU, libc::S_IRWXU),
+            (fd::Mode::S_IRUSR, libc::S_IRUSR),
+            (fd::Mode::S_IWUSR, libc::S_IWUSR),
+            (fd::Mode::S_IXUSR, libc::S_IXUSR),
+            (fd::Mode::S_IRWXG, libc::S_IRWXG),
+            (fd::Mode::S_IRGRP, libc::S_IRGRP),
+            (fd::Mode::S_IWGRP, libc::S_IWGRP),
+            (fd::Mode::S_IXGRP, libc::S_IXGRP),
+            (fd::Mode::S_IRWXO, libc::S_IRWXO),
+            (fd::Mode::S_IROTH, libc::S_IROTH),
+            (fd::Mode::S_IWOTH, libc::S_IWOTH),
+            (fd::Mode::S_IXOTH, libc::S_IXOTH),
+        ];
+        for (ours, theirs) in modes {
+            assert_eq!(ours.bits(), theirs as u32, "{ours:?}");
+        }
+        assert_eq!(
+            crate::wait::PidFdFlags::PIDFD_THREAD.bits(),
+            libc::O_EXCL as u32
+        );
+    }
+
+    #[cfg(feature = "entry")]
+    #[test]
+    fn auxiliary_vector_keys_are_the_platform_ones() {
+        use crate::entry::aux::*;
+        let pairs = [
+            (AT_NULL, libc::AT_NULL),
+            (AT_PHDR, libc::AT_PHDR),
+            (AT_PHENT, libc::AT_PHENT),
+            (AT_PHNUM, libc::AT_PHNUM),
+            (AT_PAGESZ, libc::AT_PAGESZ),
+            (AT_BASE, libc::AT_BASE),
+            (AT_ENTRY, libc::AT_ENTRY),
+            (AT_UID, libc::AT_UID),
+            (AT_EUID, libc::AT_EUID),
+            (AT_GID, libc::AT_GID),
+            (AT_EGID, libc::AT_EGID),
+            (AT_PLATFORM, libc::AT_PLATFORM),
+            (AT_HWCAP, libc::AT_HWCAP),
+            (AT_CLKTCK, libc::AT_CLKTCK),
+            (AT_SECURE, libc::AT_SECURE),
+            (AT_RANDOM, libc::AT_RANDOM),
+            (AT_HWCAP2, libc::AT_HWCAP2),
+            (AT_EXECFN, libc::AT_EXECFN),
+            (AT_SYSINFO_EHDR, libc::AT_SYSINFO_EHDR),
+            (AT_MINSIGSTKSZ, libc::AT_MINSIGSTKSZ),
+        ];
+        for (ours, theirs) in pairs {
+            assert_eq!(ours as u64, theirs as u64);
+        }
+    }
 }

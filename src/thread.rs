@@ -18,7 +18,7 @@
 //! - **Every signal blocked.** The thread starts with all signals blocked, so that none of the
 //!   process's handlers (which may use thread-locals) runs on it; the closure may unblock what it
 //!   wants to receive with [`rt_sigprocmask`](crate::signal::rt_sigprocmask).
-//! - **Panics.** In a libc-free program entered through [`entry!`](crate::entry!), whose panic
+//! - **Panics.** In a libc-free program entered through `entry!`, whose panic
 //!   handler is vspawn's, a panic in the thread prints its message and ends that thread alone:
 //!   [`JoinHandle::join`] returns [`CHILD_PANIC_STATUS`] (127) and the rest of the process goes
 //!   on (nothing is unwound: the thread's values are leaked, not dropped). In a program with std
@@ -28,7 +28,7 @@ use core::marker::PhantomData;
 use core::mem::{ManuallyDrop, align_of, size_of};
 use core::sync::atomic::{AtomicI32, Ordering};
 
-use crate::clone::{CHILD_PANIC_STATUS, flags::*};
+use crate::clone::{CHILD_PANIC_STATUS, CloneFlags, flags::*};
 use crate::errno::{Errno, Result};
 use crate::process::Pid;
 use crate::signal::AllBlocked;
@@ -40,15 +40,15 @@ pub const MIN_STACK_SIZE: usize = 4096;
 
 /// The flags that make a thread: qemu-user accepts exactly this set (with `SYSVSEM`), and
 /// `SETTLS` to give the thread no thread pointer.
-const THREAD_FLAGS: u64 = CLONE_VM
-    | CLONE_FS
-    | CLONE_FILES
-    | CLONE_SIGHAND
-    | CLONE_THREAD
-    | CLONE_SYSVSEM
-    | CLONE_SETTLS
-    | CLONE_PARENT_SETTID
-    | CLONE_CHILD_CLEARTID;
+const THREAD_FLAGS: CloneFlags = CLONE_VM
+    .union(CLONE_FS)
+    .union(CLONE_FILES)
+    .union(CLONE_SIGHAND)
+    .union(CLONE_THREAD)
+    .union(CLONE_SYSVSEM)
+    .union(CLONE_SETTLS)
+    .union(CLONE_PARENT_SETTID)
+    .union(CLONE_CHILD_CLEARTID);
 
 /// The part of a thread's start block the joiner reads; at the top of the thread's stack.
 #[repr(C)]
@@ -189,6 +189,22 @@ pub unsafe fn spawn_on<'a, F: FnOnce() -> i32 + Send + 'a>(
 /// below it (a page of the kernel's size, [`page_size`](crate::sys::page_size)); the stack is
 /// unmapped when the thread is joined.
 ///
+/// ```
+/// use std::sync::atomic::{AtomicU32, Ordering};
+///
+/// static COUNTER: AtomicU32 = AtomicU32::new(0);
+/// // SAFETY: the closure touches only an atomic: no thread-local, no allocation, no panic.
+/// let handle = unsafe {
+///     vspawn::thread::spawn(|| {
+///         COUNTER.fetch_add(1, Ordering::SeqCst);
+///         7
+///     })
+/// }?;
+/// assert_eq!(handle.join(), 7);
+/// assert_eq!(COUNTER.load(Ordering::SeqCst), 1);
+/// # Ok::<(), vspawn::Errno>(())
+/// ```
+///
 /// # Safety
 ///
 /// As for [`spawn_on`]: the thread has no thread-locals and must not use them.
@@ -266,6 +282,7 @@ unsafe fn start<'a, F: FnOnce() -> i32 + Send + 'a>(
     let clone_thread = || unsafe {
         crate::clone::clone(
             THREAD_FLAGS,
+            None,
             Some(sp),
             tid_slot,
             tid_slot,

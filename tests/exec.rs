@@ -12,6 +12,8 @@ use std::path::Path;
 
 use vspawn::Errno;
 use vspawn::exec::{AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, execve, execveat};
+use vspawn::fd::Mode;
+use vspawn::fd::OFlags;
 use vspawn::fd::{self, AT_FDCWD, RawFd, oflags::*};
 use vspawn::wait::ExitStatus;
 
@@ -42,7 +44,7 @@ fn exec_in_child(call: Call<'_>, argv: &[&str], envp: &[&str]) -> Outcome {
     let (errno_w_raw, out_w_raw) = (errno_w.as_raw_fd(), out_w.as_raw_fd());
     let pid = common::fork_child(|| {
         // SAFETY: a forked child: its fd table is its own copy.
-        if unsafe { fd::dup3(out_w_raw, 1, 0) }.is_err() {
+        if unsafe { fd::dup3(out_w_raw, 1, OFlags::empty()) }.is_err() {
             return 126;
         }
         // SAFETY: both arrays are NULL-terminated arrays of pointers to C strings that live
@@ -193,7 +195,7 @@ fn execve_of_a_script_runs_its_interpreter() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// Runs `f` unless execveat is missing here (qemu-user 7.2 answers ENOSYS: QEMU.md).
+/// Runs `f` unless execveat is missing here (qemu-user 7.2 answers ENOSYS: see the README).
 macro_rules! require_execveat {
     () => {
         let probe = exec_in_child(
@@ -203,7 +205,7 @@ macro_rules! require_execveat {
         );
         if probe.failed == Some(Errno::ENOSYS) && common::emulator().is_some() {
             skip!(
-                "execveat is ENOSYS under {} (QEMU.md); checked natively and in the VM",
+                "execveat is ENOSYS under {} (measured, see the README); checked natively and in the VM",
                 common::emulator().unwrap()
             );
         }
@@ -219,7 +221,7 @@ fn execveat_relative_to_a_directory_fd_runs_the_program() {
     let dir = common::scratch_dir("execveat-dir");
     std::fs::copy("/bin/true", dir.join("true")).unwrap();
     let dir_path = common::cstring(&dir);
-    let bin = fd::openat(AT_FDCWD, &dir_path, O_PATH | O_DIRECTORY, 0).unwrap();
+    let bin = fd::openat(AT_FDCWD, &dir_path, O_PATH | O_DIRECTORY, Mode::empty()).unwrap();
     let outcome = exec_in_child(Call::Execveat(bin.as_raw_fd(), c"true", 0), &["true"], &[]);
     assert_eq!(outcome.failed, None);
     assert_eq!(outcome.status.code(), Some(0));
@@ -235,7 +237,7 @@ fn execveat_relative_to_a_directory_fd_runs_the_program() {
 #[test]
 fn execveat_with_empty_path_runs_the_file_the_fd_refers_to() {
     require_execveat!();
-    let prog = fd::openat(AT_FDCWD, c"/bin/true", O_PATH, 0).unwrap();
+    let prog = fd::openat(AT_FDCWD, c"/bin/true", O_PATH, Mode::empty()).unwrap();
     let outcome = exec_in_child(
         Call::Execveat(prog.as_raw_fd(), c"", AT_EMPTY_PATH),
         &["true"],

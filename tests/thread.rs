@@ -11,6 +11,7 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering::SeqCst};
 
 use vspawn::Errno;
+use vspawn::fd::OFlags;
 use vspawn::process::{getpid, gettid, kill, tgkill};
 use vspawn::signal::{SigHow, SigSet, Signal, rt_sigprocmask};
 use vspawn::thread::{self, DEFAULT_STACK_SIZE, MIN_STACK_SIZE, spawn, spawn_on};
@@ -182,14 +183,14 @@ fn dropping_the_handle_waits_for_the_thread() {
 
 #[test]
 fn threads_share_memory_and_the_fd_table() {
-    let (r, w) = vspawn::fd::pipe2(0).unwrap();
+    let (r, w) = vspawn::fd::pipe2(OFlags::empty()).unwrap();
     let write_end = w.as_raw_fd();
     // SAFETY: the closure makes raw syscalls on an fd the parent keeps open until the join.
     let handle = unsafe {
         spawn(move || {
             // A descriptor made by the thread is ours too.
             // (dup3 is unsafe: 760 is free, nothing owns it; the test closes it below.)
-            match vspawn::fd::dup3(write_end, 760, 0) {
+            match vspawn::fd::dup3(write_end, 760, OFlags::empty()) {
                 Ok(760) => {}
                 _ => return 1,
             }

@@ -54,6 +54,13 @@ use out::{Line, Log};
 
 vspawn::entry!(main);
 
+/// With vspawn's `alloc` feature on (`cargo install vspawn --features alloc`), the `alloc` crate
+/// is linked, and a binary without std must name a global allocator. vinit allocates nothing:
+/// its allocator refuses every request.
+#[cfg(all(feature = "alloc", not(feature = "std")))]
+#[global_allocator]
+static NO_HEAP: vspawn::entry::NoHeap = vspawn::entry::NoHeap;
+
 /// The exit status for a command line vinit cannot run, or a failure of its own (as tini).
 const FAILURE_EXIT: i32 = 1;
 /// PROGRAM was not found (as the shells).
@@ -129,23 +136,16 @@ fn run(options: &Options, program: Args, envp: *const *const c_char) -> i32 {
             CStrArray::from_raw(envp),
         )
     };
-    let attrs = Attributes {
-        // Its own process group, which `-g` signals as a whole...
-        process_group: Some(0),
-        // ... in the terminal's foreground, when vinit has one.
-        foreground: process::tcgetpgrp(0).ok().map(|_| 0),
-        sigmask: Some(original_mask),
-        ..Attributes::default()
-    };
-    // A literal rather than the builder: the compiler then sees every field as a constant
-    // (no file actions, no ids...) and leaves out what the spawn would do for them.
-    let spawn = Spawn {
-        program: Program::Search(name),
-        argv,
-        envp,
-        actions: &[],
-        attrs,
-    };
+    // Its own process group, which `-g` signals as a whole. A constant (the methods are `const`):
+    // the compiler sees every field it does not set below as one too (no file actions, no
+    // ids...) and leaves out what the spawn would do for them.
+    const ATTRS: Attributes<'static> = Attributes::new().process_group(0);
+    let mut attrs = ATTRS;
+    attrs.sigmask = Some(original_mask);
+    // ... in the terminal's foreground, when vinit has one.
+    attrs.foreground = process::tcgetpgrp(0).ok().map(|_| 0);
+    let mut spawn = Spawn::new(Program::Search(name), argv, envp);
+    spawn.attrs = attrs;
     let child = match spawn.spawn() {
         Ok(child) => child.pid(),
         Err(e) => {

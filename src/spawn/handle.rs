@@ -4,13 +4,28 @@ use crate::errno::{Errno, Result};
 use crate::fd::{self, OwnedFd, RawFd};
 use crate::process::{self, Pid};
 use crate::signal::Signal;
-use crate::wait::{self, ExitStatus};
+use crate::wait::{self, ExitStatus, PidFd, WaitOptions};
 
 /// A spawned child process. Like std's, dropping it neither kills nor waits for it.
+///
+/// ```
+/// use vspawn::signal::Signal;
+/// use vspawn::spawn::{Attributes, CStrArray, Program, Spawn};
+///
+/// let mut slots = [core::ptr::null(); 3];
+/// let argv = CStrArray::new(&[c"sleep", c"60"], &mut slots)?;
+/// let mut child = Spawn::new(Program::Search(c"sleep"), argv, CStrArray::empty())
+///     .attrs(Attributes::new().pidfd(true))
+///     .spawn()?;
+/// assert_eq!(child.try_wait()?, None, "still sleeping");
+/// child.kill()?; // through its pidfd: never another process
+/// assert_eq!(child.wait()?.signal(), Some(Signal::SIGKILL.raw()));
+/// # Ok::<(), vspawn::Errno>(())
+/// ```
 #[derive(Debug)]
 pub struct Child {
     pid: Pid,
-    pidfd: Option<OwnedFd>,
+    pidfd: Option<PidFd>,
     status: Option<ExitStatus>,
     /// The write end of the child's stdin, when it was `Stdio::piped()`.
     pub stdin: Option<ChildStdin>,
@@ -21,7 +36,7 @@ pub struct Child {
 }
 
 impl Child {
-    pub(super) fn new(pid: Pid, pidfd: Option<OwnedFd>) -> Child {
+    pub(super) fn new(pid: Pid, pidfd: Option<PidFd>) -> Child {
         Child {
             pid,
             pidfd,
@@ -42,13 +57,13 @@ impl Child {
         self.pid
     }
 
-    /// The child's pidfd, if one was asked for.
-    pub fn pidfd(&self) -> Option<RawFd> {
-        self.pidfd.as_ref().map(OwnedFd::as_raw_fd)
+    /// The child's pidfd, if one was asked for ([`Attributes::pidfd`](super::Attributes)).
+    pub fn pidfd(&self) -> Option<&PidFd> {
+        self.pidfd.as_ref()
     }
 
     /// Takes the pidfd out of the handle.
-    pub fn take_pidfd(&mut self) -> Option<OwnedFd> {
+    pub fn take_pidfd(&mut self) -> Option<PidFd> {
         self.pidfd.take()
     }
 
@@ -60,7 +75,7 @@ impl Child {
             return Ok(status);
         }
         loop {
-            match wait::wait4(self.pid, 0, None) {
+            match wait::wait4(self.pid, WaitOptions::empty(), None) {
                 Ok((_, status)) => {
                     self.status = Some(status);
                     return Ok(status);
@@ -98,7 +113,7 @@ impl Child {
             return Ok(());
         }
         match &self.pidfd {
-            Some(pidfd) => wait::pidfd_send_signal(pidfd.as_raw_fd(), Some(sig)),
+            Some(pidfd) => pidfd.send_signal(Some(sig)),
             None => process::kill(self.pid, Some(sig)),
         }
     }
@@ -129,6 +144,7 @@ macro_rules! pipe_end {
         }
 
         #[cfg(feature = "std")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
         impl std::os::fd::AsRawFd for $name {
             fn as_raw_fd(&self) -> RawFd {
                 self.0.as_raw_fd()
@@ -136,6 +152,7 @@ macro_rules! pipe_end {
         }
 
         #[cfg(feature = "std")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
         impl From<$name> for std::os::fd::OwnedFd {
             fn from(end: $name) -> std::os::fd::OwnedFd {
                 end.0.into()
@@ -174,6 +191,7 @@ macro_rules! readable_end {
         }
 
         #[cfg(feature = "std")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
         impl std::io::Read for $name {
             fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
                 Ok(fd::read(self.as_raw_fd(), buf)?)
@@ -186,6 +204,7 @@ readable_end!(ChildStdout);
 readable_end!(ChildStderr);
 
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl std::io::Write for ChildStdin {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         Ok(fd::write(self.as_raw_fd(), buf)?)

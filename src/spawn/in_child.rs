@@ -16,11 +16,12 @@ use core::convert::Infallible;
 use core::ffi::CStr;
 use core::sync::atomic::Ordering;
 
+use super::Namespaces;
 use super::{FileAction, MAX_DUP2_CYCLE_SAVES, Program, Report, Spawn};
-use crate::clone::flags::CLONE_NEWPID;
 use crate::errno::{Errno, Result};
 use crate::exec::execve;
 use crate::fd::{self, RawFd};
+use crate::fd::{Mode, OFlags};
 use crate::process::{self, ID_UNCHANGED, Pid, pr};
 use crate::signal::{self, SigAction, SigHandler, SigHow, SigSet, Signal};
 
@@ -141,7 +142,7 @@ fn run<const FULL: bool>(ctx: &Context<'_>, err_pipe: &mut RawFd) -> Result<Infa
             // The parent may have died before the prctl: then nobody would send the signal. In a
             // new pid namespace the parent is outside it and getppid() is 0 whether it lives or
             // not: there is nothing to compare.
-            let parent_visible = attrs.namespaces & CLONE_NEWPID == 0;
+            let parent_visible = !attrs.namespaces.contains(Namespaces::PID);
             if parent_visible && process::getppid() != ctx.parent_pid {
                 return Err(Errno::ESRCH);
             }
@@ -293,7 +294,7 @@ fn apply_dup2_run(run: &[FileAction<'_>]) -> Result<()> {
             fd::set_fd_flags(dst, 0)?;
         } else {
             // SAFETY: the child's own fd table, which the caller's actions are meant to change.
-            unsafe { fd::dup3(src, dst, 0) }?;
+            unsafe { fd::dup3(src, dst, OFlags::empty()) }?;
         }
     }
     Ok(())
@@ -358,7 +359,12 @@ fn close_range_or_scan(first: u32, last: u32) -> Result<()> {
 }
 
 fn close_by_scan(first: u32, last: u32) -> Result<()> {
-    let dir = fd::openat(fd::AT_FDCWD, c"/proc/self/fd", fd::oflags::O_DIRECTORY, 0)?;
+    let dir = fd::openat(
+        fd::AT_FDCWD,
+        c"/proc/self/fd",
+        fd::oflags::O_DIRECTORY,
+        Mode::empty(),
+    )?;
     let dir_fd = dir.as_raw_fd();
     let mut buf = [0u8; 1024];
     loop {

@@ -7,6 +7,9 @@
 #![allow(dead_code)]
 
 use std::sync::OnceLock;
+use vspawn::fd::Mode;
+use vspawn::fd::OFlags;
+use vspawn::wait::WaitOptions;
 
 /// The emulator the runner told us about (`scripts/qemu-user` sets `VSPAWN_EMULATOR`), e.g.
 /// `qemu-user-7.2.22`; `None` on a real kernel (natively or in the VM).
@@ -53,7 +56,8 @@ pub fn vfork_shares_memory() -> bool {
         };
         // SAFETY: the child only writes a local and returns.
         let pid = unsafe { vspawn::clone::vfork(&mut child) }.expect("vfork probe");
-        let (_, status) = vspawn::wait::wait4(pid, 0, None).expect("wait for vfork probe");
+        let (_, status) =
+            vspawn::wait::wait4(pid, WaitOptions::empty(), None).expect("wait for vfork probe");
         assert_eq!(status.code(), Some(0));
         // SAFETY: read through a volatile so the compiler cannot assume the child left it alone.
         unsafe { std::ptr::read_volatile(&seen) == 1 }
@@ -113,7 +117,7 @@ pub fn fork_child(child: impl FnOnce() -> i32) -> Pid {
 /// Waits for `pid` (with `options` added, e.g. `__WALL`), retrying `EINTR`; returns its status.
 /// Under an emulator the wait is bounded (60 s): a child still running then is killed and the
 /// test fails, instead of hanging the whole run.
-pub fn wait_with(pid: Pid, options: u32) -> ExitStatus {
+pub fn wait_with(pid: Pid, options: WaitOptions) -> ExitStatus {
     if let Some(emulator) = emulator() {
         let mut status = None;
         let ended = wait_until(60_000, || {
@@ -148,7 +152,7 @@ pub fn wait_with(pid: Pid, options: u32) -> ExitStatus {
 
 /// Waits for the child `pid` and returns its status.
 pub fn wait_child(pid: Pid) -> ExitStatus {
-    wait_with(pid, 0)
+    wait_with(pid, WaitOptions::empty())
 }
 
 /// Forks a child running `child` and returns its status.
@@ -278,8 +282,8 @@ pub fn open_fds() -> Vec<RawFd> {
 /// whose number we know, which is left out.
 fn list_fds() -> Vec<RawFd> {
     use vspawn::fd::{self, oflags::O_DIRECTORY};
-    let dir =
-        fd::openat(fd::AT_FDCWD, c"/proc/self/fd", O_DIRECTORY, 0).expect("open /proc/self/fd");
+    let dir = fd::openat(fd::AT_FDCWD, c"/proc/self/fd", O_DIRECTORY, Mode::empty())
+        .expect("open /proc/self/fd");
     let mut fds = Vec::new();
     let mut buf = [0u8; 4096];
     loop {
@@ -338,7 +342,7 @@ pub fn spawn_capture(
     actions: &[FileAction<'_>],
     attrs: Attributes<'_>,
 ) -> vspawn::Result<Captured> {
-    let (read, write) = vspawn::fd::pipe2(0).expect("pipe2");
+    let (read, write) = vspawn::fd::pipe2(OFlags::empty()).expect("pipe2");
     let mut all = vec![
         FileAction::Dup2 {
             src: write.as_raw_fd(),
@@ -461,7 +465,7 @@ pub const QEMU_CLONE_LOCK_HANG: &str = "the child hung in SYS_exit: qemu-user fo
 /// Waits for a child that ends with `SYS_exit`. On a real kernel: a plain wait. Under an
 /// emulator: at most 10 s; a child still running then is stuck on qemu's clone lock (see above):
 /// it is killed and reaped, and `None` returned (the caller skips, see `wait_sys_exit_child!`).
-pub fn wait_exit_child(pid: Pid, options: u32) -> Option<ExitStatus> {
+pub fn wait_exit_child(pid: Pid, options: WaitOptions) -> Option<ExitStatus> {
     if emulator().is_none() {
         return Some(wait_with(pid, options));
     }
@@ -489,7 +493,7 @@ pub fn wait_exit_child(pid: Pid, options: u32) -> Option<ExitStatus> {
 #[macro_export]
 macro_rules! wait_sys_exit_child {
     ($pid:expr) => {
-        $crate::wait_sys_exit_child!($pid, 0)
+        $crate::wait_sys_exit_child!($pid, vspawn::wait::WaitOptions::empty())
     };
     ($pid:expr, $options:expr) => {
         match $crate::common::wait_exit_child($pid, $options) {
@@ -632,9 +636,14 @@ pub fn settls_arg(tls: usize) -> usize {
 
 /// The flag set of a thread (qemu-user accepts exactly this set, with `SYSVSEM`), without the tid
 /// and TLS flags.
-pub const THREAD_FLAGS: u64 = {
+pub const THREAD_FLAGS: vspawn::clone::CloneFlags = {
     use vspawn::clone::flags::*;
-    CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM
+    CLONE_VM
+        .union(CLONE_FS)
+        .union(CLONE_FILES)
+        .union(CLONE_SIGHAND)
+        .union(CLONE_THREAD)
+        .union(CLONE_SYSVSEM)
 };
 
 /// What a probe thread saw; shared with the thread that made it.

@@ -17,7 +17,7 @@ fn main() {
     // SAFETY: the child allocates nothing and takes no lock before it panics; the panic is the
     // behaviour under test.
     let pid = unsafe { vspawn::clone::vfork(&mut child) }.expect("vfork");
-    let (_, status) = vspawn::wait::wait4(pid, 0, None).expect("wait4");
+    let (_, status) = vspawn::wait::wait4(pid, vspawn::wait::WaitOptions::empty(), None).expect("wait4");
     println!("child: {status}");
     if status.signal() != Some(vspawn::signal::Signal::SIGSEGV.raw()) {
         std::process::exit(1);
