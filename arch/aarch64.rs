@@ -111,7 +111,7 @@ macro_rules! child_tail {
             "mov x16, {f}\n",        // Move f out of the way: it may live in x30, zeroed next.
             "mov x29, xzr\n",        // Zero the frame pointer: the child's call chain ends here.
             "mov x30, xzr\n",        // And the link register: there is nowhere to return to.
-            fault_clobber!(),        // (Test builds only: deliberately damage the parent.)
+            fault_clobber!("mov x9, sp\nstr x9, [sp]\n"), // (Test builds: damage the parent.)
             "blr x16\n",             // f(arg); sp is already 16-byte aligned (always is).
             "mov x8, x20\n", // The exit syscall the caller chose: a thread's own or the group's.
             "svc #0\n",      // Exit status = f's result, already in w0.
@@ -121,24 +121,6 @@ macro_rules! child_tail {
     };
 }
 use child_tail;
-
-/// With the test-only cfg `vspawn_fault_clobber` (set by scripts/fault-proof alone), the vfork
-/// child overwrites the 8 bytes at the stack pointer it inherited (the parent's live frame). It
-/// proves that the tests which check the parent's frames can fail; only a child sharing memory can
-/// do this damage.
-#[cfg(vspawn_fault_clobber)]
-macro_rules! fault_clobber {
-    () => {
-        "mov x9, sp\nstr x9, [sp]\n" // Clobber the parent's bottom stack slot.
-    };
-}
-#[cfg(not(vspawn_fault_clobber))]
-macro_rules! fault_clobber {
-    () => {
-        ""
-    };
-}
-use fault_clobber;
 
 /// aarch64 signal handlers return through the vDSO's trampoline: no restorer.
 pub(crate) const SIGACTION_RESTORER: Option<unsafe extern "C" fn()> = None;

@@ -228,7 +228,7 @@ macro_rules! child_tail {
         concat!(
             ".cfi_remember_state\n", // Unwind info for the child's path: its return address
             ".cfi_undefined lr\n",   // is undefined, so a backtrace (of a panic) ends here.
-            fault_clobber!(),        // (Test builds only: deliberately damage the parent.)
+            fault_clobber!("str sp, [sp]\n"), // (Test builds: damage the parent.)
             "mov r0, r10\n",         // f's only argument (r0, the child's 0 from clone, is free).
             "mov r11, #0\n",         // Zero the frame pointer: the child's call chain ends here.
             "mov lr, #0\n",          // And the link register: there is nowhere to return to.
@@ -242,24 +242,6 @@ macro_rules! child_tail {
     };
 }
 use child_tail;
-
-/// With the test-only cfg `vspawn_fault_clobber` (set by scripts/fault-proof alone), the clone
-/// child overwrites the 4 bytes at the stack pointer it inherited (for a vfork child, the bottom
-/// of the parent's live frame). It proves that the stack-bounds tests can fail; only a child
-/// sharing memory can do this damage.
-#[cfg(vspawn_fault_clobber)]
-macro_rules! fault_clobber {
-    () => {
-        "str sp, [sp]\n" // Clobber the word at the inherited stack pointer.
-    };
-}
-#[cfg(not(vspawn_fault_clobber))]
-macro_rules! fault_clobber {
-    () => {
-        ""
-    };
-}
-use fault_clobber;
 
 /// arm signal handlers return through the kernel's sigpage: no restorer.
 pub(crate) const SIGACTION_RESTORER: Option<unsafe extern "C" fn()> = None;

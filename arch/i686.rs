@@ -427,7 +427,7 @@ macro_rules! child_tail {
         concat!(
             ".cfi_remember_state\n", // Unwind info for the child's path: its return address
             ".cfi_undefined eip\n",  // is undefined, so a backtrace (of a panic) ends here.
-            fault_clobber!(),        // (Test builds only: deliberately damage the parent.)
+            fault_clobber!("mov dword ptr [esp + 16], esp\n"), // (Test builds: damage the parent.)
             $setup,
             "xor ebp, ebp\n", // Zero the frame pointer: the child's call chain ends here.
             "and esp, -16\n", // Align the stack so that it is aligned at the call:
@@ -443,25 +443,6 @@ macro_rules! child_tail {
     };
 }
 use child_tail;
-
-/// With the test-only cfg `vspawn_fault_clobber` (set by scripts/fault-proof alone), the clone
-/// child overwrites the 4 bytes 16 above the stack pointer it starts with: the top of the stack
-/// the caller gave it (the trampoline's 16 bytes are below), or, without one, the parent's stack
-/// pointer at the clone, the bottom of its live frame. It proves that the stack-bounds tests can
-/// fail; only a child sharing memory can do this damage.
-#[cfg(vspawn_fault_clobber)]
-macro_rules! fault_clobber {
-    () => {
-        "mov dword ptr [esp + 16], esp\n" // Clobber the word at the caller's stack pointer.
-    };
-}
-#[cfg(not(vspawn_fault_clobber))]
-macro_rules! fault_clobber {
-    () => {
-        ""
-    };
-}
-use fault_clobber;
 
 /// i686 signal handlers return through the vDSO (see the module documentation): no restorer.
 pub(crate) const SIGACTION_RESTORER: Option<unsafe extern "C" fn()> = None;

@@ -256,7 +256,7 @@ macro_rules! child_tail {
         concat!(
             ".cfi_remember_state\n", // Unwind info for the child's path: its return address
             ".cfi_undefined lr\n",   // is undefined, so a backtrace (of a panic) ends here.
-            fault_clobber!(),        // (Test builds only: deliberately damage the parent.)
+            fault_clobber!("std 1, 0(1)\n"), // (Test builds: damage the parent.)
             "mr 3, 15\n",            // f's only argument (r3, the child's 0 from clone, is free).
             "mr 12, 14\n",           // f's address in r12 and ctr, as a call through a pointer
             "mtctr 12\n",            // wants it.
@@ -274,24 +274,6 @@ macro_rules! child_tail {
     };
 }
 use child_tail;
-
-/// With the test-only cfg `vspawn_fault_clobber` (set by scripts/fault-proof alone), the clone
-/// child overwrites the 8 bytes at the stack pointer it inherited (for a vfork child, the bottom
-/// of the parent's live frame). It proves that the stack-bounds tests can fail; only a child
-/// sharing memory can do this damage.
-#[cfg(vspawn_fault_clobber)]
-macro_rules! fault_clobber {
-    () => {
-        "std 1, 0(1)\n" // Clobber the word at the inherited stack pointer.
-    };
-}
-#[cfg(not(vspawn_fault_clobber))]
-macro_rules! fault_clobber {
-    () => {
-        ""
-    };
-}
-use fault_clobber;
 
 /// powerpc64 signal handlers return through the vDSO: no restorer.
 pub(crate) const SIGACTION_RESTORER: Option<unsafe extern "C" fn()> = None;

@@ -112,7 +112,7 @@ macro_rules! child_tail {
             "mv t0, {f}\n",          // Move f out of the way: it may live in ra, zeroed next.
             "li s0, 0\n",            // Zero the frame pointer: the child's call chain ends here.
             "li ra, 0\n",            // And the return address: there is nowhere to return to.
-            fault_clobber!(),        // (Test builds only: deliberately damage the parent.)
+            fault_clobber!("sd sp, 0(sp)\n"), // (Test builds: damage the parent.)
             "andi sp, sp, -16\n",    // Keep the call ABI's 16-byte alignment.
             "jalr t0\n",             // f(arg); its i32 result comes back in a0.
             "mv a7, s2\n", // The exit syscall the caller chose: a thread's own or the group's.
@@ -123,24 +123,6 @@ macro_rules! child_tail {
     };
 }
 use child_tail;
-
-/// With the test-only cfg `vspawn_fault_clobber` (set by scripts/fault-proof alone), the vfork
-/// child overwrites the 8 bytes at the stack pointer it inherited (the parent's live frame). It
-/// proves that the tests which check the parent's frames can fail; only a child sharing memory can
-/// do this damage.
-#[cfg(vspawn_fault_clobber)]
-macro_rules! fault_clobber {
-    () => {
-        "sd sp, 0(sp)\n" // Clobber the parent's bottom stack slot.
-    };
-}
-#[cfg(not(vspawn_fault_clobber))]
-macro_rules! fault_clobber {
-    () => {
-        ""
-    };
-}
-use fault_clobber;
 
 // ------------------------------------------------------------------------------------------------
 // Program entry (feature `entry`): `_start` and the C memory functions of a libc-free binary.

@@ -229,7 +229,7 @@ macro_rules! child_tail {
         concat!(
             ".cfi_remember_state\n", // Unwind info for the child's path: its return address
             ".cfi_undefined %r14\n", // is undefined, so a backtrace (of a panic) ends here.
-            fault_clobber!(),        // (Test builds only: deliberately damage the parent.)
+            fault_clobber!("stg %r15, 0(%r15)\n"), // (Test builds: damage the parent.)
             "lgr %r2, %r9\n",        // f's only argument (r2, the child's 0 from clone, is free).
             "lghi %r11, 0\n",        // Zero the frame pointer: the child's call chain ends here.
             "aghi %r15, -160\n",     // The register save area f may use, below the inherited
@@ -245,24 +245,6 @@ macro_rules! child_tail {
     };
 }
 use child_tail;
-
-/// With the test-only cfg `vspawn_fault_clobber` (set by scripts/fault-proof alone), the clone
-/// child overwrites the 8 bytes at the stack pointer it inherited (for a vfork child, the bottom
-/// of the parent's live frame). It proves that the stack-bounds tests can fail; only a child
-/// sharing memory can do this damage.
-#[cfg(vspawn_fault_clobber)]
-macro_rules! fault_clobber {
-    () => {
-        "stg %r15, 0(%r15)\n" // Clobber the word at the inherited stack pointer.
-    };
-}
-#[cfg(not(vspawn_fault_clobber))]
-macro_rules! fault_clobber {
-    () => {
-        ""
-    };
-}
-use fault_clobber;
 
 /// s390x signal handlers return through the kernel's own code: no restorer.
 pub(crate) const SIGACTION_RESTORER: Option<unsafe extern "C" fn()> = None;

@@ -117,7 +117,7 @@ macro_rules! child_tail {
             "mov rax, {f}\n", // Move f out of the way (rax, the child's 0 from clone, is free):
             "xor ebp, ebp\n", // it may live in rbp. Zero the frame pointer: the chain ends here.
             "sub rsp, 128\n", // Step over the red zone: the parent may keep data there.
-            fault_clobber!(), // (Test builds only: deliberately damage the parent.)
+            fault_clobber!("mov qword ptr [rsp + 128], rsp\n"), // (Test builds: damage the parent.)
             "and rsp, -16\n", // Align the stack for the call.
             "call rax\n",     // f(arg); its i32 result comes back in eax.
             "mov edi, eax\n", // Exit status = f's result.
@@ -129,24 +129,6 @@ macro_rules! child_tail {
     };
 }
 use child_tail;
-
-/// With the test-only cfg `vspawn_fault_clobber` (set by scripts/fault-proof alone), the clone
-/// child overwrites the 8 bytes at the stack pointer it inherited (for a vfork child, the bottom of
-/// the parent's live frame). It proves that the stack-bounds tests can fail; only a child sharing
-/// memory can do this damage.
-#[cfg(vspawn_fault_clobber)]
-macro_rules! fault_clobber {
-    () => {
-        "mov qword ptr [rsp + 128], rsp\n" // Clobber the word at the inherited stack pointer.
-    };
-}
-#[cfg(not(vspawn_fault_clobber))]
-macro_rules! fault_clobber {
-    () => {
-        ""
-    };
-}
-use fault_clobber;
 
 /// The signal restorer the x86_64 kernel requires (`SA_RESTORER`): a handler returns here, and
 /// this calls `rt_sigreturn` to restore the interrupted context.

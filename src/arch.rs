@@ -8,6 +8,26 @@
 //! `crate::sys`). Adding an architecture means one file there and one
 //! line here.
 
+/// `fault_clobber!("INSTRUCTIONS\n")` in a clone child's path, before it calls its function:
+/// the instructions with the test-only cfg `vspawn_fault_clobber` (set by scripts/fault-proof
+/// alone, in RUSTFLAGS), nothing otherwise. Each architecture's instructions overwrite the word at
+/// the stack pointer the child inherited (on i686, the top of the caller's stack, 16 bytes above:
+/// the trampoline's own block lies below it): for a vfork child, the bottom of the parent's live
+/// frame. They prove that the stack-bounds tests can fail; only a child sharing memory can do this
+/// damage.
+#[cfg(vspawn_fault_clobber)]
+macro_rules! fault_clobber {
+    ($instructions:literal) => {
+        $instructions
+    };
+}
+#[cfg(not(vspawn_fault_clobber))]
+macro_rules! fault_clobber {
+    ($instructions:literal) => {
+        ""
+    };
+}
+
 cfg_if::cfg_if! {
     if #[cfg(target_arch = "x86_64")] {
         #[path = "../arch/x86_64.rs"]

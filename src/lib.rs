@@ -123,8 +123,9 @@
 //!
 //! # Supported targets
 //!
-//! Linux on x86_64, aarch64, riscv64 and the other architectures `build.rs` accepts; it refuses any
-//! other target with one message.
+//! Linux on x86_64, i686, aarch64, armv7, riscv64, s390x and powerpc64le; `build.rs` refuses any
+//! other target with one message (also those sharing a `target_arch` with these but not their
+//! ABI: `aarch64_be`, the x32 ABI, big-endian `powerpc64`, Thumb-mode arm).
 //!
 //! [command-page]: https://docs.rs/vspawn/latest/vspawn/spawn/struct.Command.html
 //! [entry-page]: https://docs.rs/vspawn/latest/vspawn/macro.entry.html
