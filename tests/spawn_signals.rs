@@ -122,8 +122,25 @@ fn spawn_under_usr1_flood() -> (usize, usize) {
     (PARENT_RUNS.load(Ordering::Relaxed), in_children)
 }
 
+/// Skips a flood test under qemu-user, which delivers a guest's signals itself: there a SIGUSR1
+/// the emulator queued for the flooding thread (which blocks it) outlived the `SIG_IGN` that
+/// ends the flood and killed the test process once the default action was back (qemu-user 7.2
+/// and 10.0, about once in ten runs beside two busy CPUs), and one flood ran past the 120 s limit
+/// (10.0). Both are the emulator's; the property is the kernel's, checked natively and in the VMs.
+macro_rules! require_kernel_signal_delivery {
+    () => {
+        if let Some(emulator) = common::emulator() {
+            skip!(
+                "{emulator} delivers signals itself and loses track of a flood's (a SIGUSR1 \
+                 outlives SIG_IGN, or the spawn hangs): checked natively and in the VMs"
+            );
+        }
+    };
+}
+
 #[test]
 fn parent_handler_never_runs_in_a_child_during_a_signal_flood() {
+    require_kernel_signal_delivery!();
     let _serial = serial();
     let (parent, children) = spawn_under_usr1_flood();
     assert_eq!(children, 0, "the parent's SIGUSR1 handler ran in a child");
@@ -135,6 +152,7 @@ fn parent_handler_never_runs_in_a_child_during_a_signal_flood() {
 
 #[test]
 fn parent_handler_never_runs_in_a_child_with_clone_and_the_child_side_reset() {
+    require_kernel_signal_delivery!();
     let _serial = serial();
     // Without clone3 there is no CLONE_CLEAR_SIGHAND: the child resets the handlers itself,
     // with every signal blocked (qemu-user always takes this path).
