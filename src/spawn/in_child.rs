@@ -8,7 +8,7 @@
 //! handlers can run here.
 //!
 //! Order: mark the report slot; reset handled signals (unless `CLONE_CLEAR_SIGHAND` did); reset
-//! `sigdefault`; wait for id maps (user namespaces); session and process group, foreground;
+//! `sigdefault`, ignore `sigignore`; wait for id maps (user namespaces); session and process group, foreground;
 //! file actions in order; ids (reset, groups, gid, uid); rlimits, umask, `no_new_privs`, parent
 //! death signal (after the id changes, which clear it); signal mask; exec.
 
@@ -103,6 +103,10 @@ fn run<const FULL: bool>(ctx: &Context<'_>, err_pipe: &mut RawFd) -> Result<Infa
             // SAFETY: installing SIG_DFL runs no handler.
             unsafe { signal::rt_sigaction(sig, Some(&SigAction::DEFAULT)) }?;
         }
+    }
+    for sig in attrs.sigignore.iter() {
+        // SAFETY: installing SIG_IGN runs no handler.
+        unsafe { signal::rt_sigaction(sig, Some(&SigAction::IGNORE)) }?;
     }
     if ctx.sync_pipe >= 0 {
         // Our copy of the write end would keep us from ever seeing EOF if the parent gives up

@@ -123,6 +123,10 @@ pub struct Attributes<'a> {
     pub sigmask: Option<SigSet>,
     /// Signals reset to their default action in the child, ignored ones included.
     pub sigdefault: SigSet,
+    /// Signals ignored in the child (after `sigdefault`; not `SIGKILL` or `SIGSTOP`): for a
+    /// parent that must not ignore a signal itself but hands it on ignored, such as an init
+    /// started with `SIGCHLD` ignored, which it needs for itself.
+    pub sigignore: SigSet,
     /// Reset the effective ids to the real ones (`POSIX_SPAWN_RESETIDS`).
     pub reset_ids: bool,
     /// Supplementary groups (set first).
@@ -238,6 +242,9 @@ impl<'a> Spawn<'a> {
             return Err(Errno::EINVAL);
         }
         if attrs.process_group.is_some_and(|g| g < 0) || attrs.namespaces & !NAMESPACE_FLAGS != 0 {
+            return Err(Errno::EINVAL);
+        }
+        if attrs.sigignore.contains(Signal::SIGKILL) || attrs.sigignore.contains(Signal::SIGSTOP) {
             return Err(Errno::EINVAL);
         }
         if attrs.id_maps.is_some() && attrs.namespaces & CLONE_NEWUSER == 0 {
