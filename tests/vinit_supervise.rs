@@ -180,9 +180,18 @@ fn unique_sleep(salt: u32) -> String {
 }
 
 fn g_takes_down_the_whole_group(mode: Mode) {
-    let tag = unique_sleep(1 + mode as u32);
+    g_takes_down_the_whole_group_with(mode, &["-g"], None, 1 + mode as u32);
+}
+
+/// The -g scenario, with `args`, and `variable` set (empty) in vinit's environment.
+fn g_takes_down_the_whole_group_with(mode: Mode, args: &[&str], variable: Option<&str>, salt: u32) {
+    let tag = unique_sleep(salt);
     let script = pipelines_script(&tag);
-    let mut run = or_skip!(start(mode, &["-g"], &["sh", "-c", &script], |_| {}));
+    let mut run = or_skip!(start(mode, args, &["sh", "-c", &script], |command| {
+        if let Some(variable) = variable {
+            command.env(variable, "");
+        }
+    }));
     assert_eq!(run.line(SOON), "ready");
     let found = wait_for(SOON, || {
         let sleeps = processes_running(&["sleep", &tag]);
@@ -211,6 +220,16 @@ fn g_forwards_to_the_whole_process_group() {
 #[test]
 fn g_forwards_to_the_whole_process_group_as_pid1() {
     g_takes_down_the_whole_group(Mode::Pid1);
+}
+
+#[test]
+fn tini_kill_process_group_means_g() {
+    g_takes_down_the_whole_group_with(Mode::Plain, &[], Some("TINI_KILL_PROCESS_GROUP"), 13);
+}
+
+#[test]
+fn vinit_kill_process_group_means_g() {
+    g_takes_down_the_whole_group_with(Mode::Plain, &[], Some("VINIT_KILL_PROCESS_GROUP"), 14);
 }
 
 #[test]
@@ -252,7 +271,25 @@ fn reaped_pids(stderr: &str) -> Vec<i32> {
 }
 
 fn hundred_orphans_reaped(mode: Mode) {
-    let mut run = or_skip!(start(mode, &["-w"], &["sh", "-c", ORPHANS_SCRIPT], |_| {}));
+    hundred_orphans_reaped_with(mode, None);
+}
+
+/// The orphans scenario, with `variable` set (empty) in vinit's environment.
+fn hundred_orphans_reaped_with(mode: Mode, variable: Option<&str>) {
+    if variable.is_some() {
+        // The variable makes vinit a subreaper: the kernel must let it be one.
+        or_skip!(Mode::Subreaper.check());
+    }
+    let mut run = or_skip!(start(
+        mode,
+        &["-w"],
+        &["sh", "-c", ORPHANS_SCRIPT],
+        |command| {
+            if let Some(variable) = variable {
+                command.env(variable, "");
+            }
+        }
+    ));
     assert_eq!(run.line(SOON), "spawned");
     // All orphans end within 50 ms and are reaped: vinit's only child left is the shell.
     let settled = wait_for(SOON, || {
@@ -286,6 +323,16 @@ fn hundred_orphans_reaped(mode: Mode) {
 #[test]
 fn hundred_orphans_reaped_as_subreaper() {
     hundred_orphans_reaped(Mode::Subreaper);
+}
+
+#[test]
+fn tini_subreaper_means_s() {
+    hundred_orphans_reaped_with(Mode::Plain, Some("TINI_SUBREAPER"));
+}
+
+#[test]
+fn vinit_subreaper_means_s() {
+    hundred_orphans_reaped_with(Mode::Plain, Some("VINIT_SUBREAPER"));
 }
 
 #[test]
@@ -703,4 +750,118 @@ fn the_child_gets_the_terminal_foreground_when_vinit_has_a_terminal() {
         pgrp, tpgid,
         "PROGRAM's group is the foreground: {finished:?}"
     );
+}
+
+#[test]
+fn vinit_in_the_background_of_an_interactive_shell_leaves_it_the_terminal() {
+    // `vinit -s -- sleep N &` typed at an interactive shell: PROGRAM must not take the terminal
+    // from the shell, which would then fail to read its next line and exit.
+    let tag = unique_sleep(15);
+    let command = or_skip!(runner::raw_command(&["-s", "--", "sleep", &tag]));
+    let job = or_skip!(runner::background_job_of_interactive_shell(
+        &command,
+        &["sleep", &tag]
+    ));
+    assert_eq!(
+        job,
+        runner::BackgroundJob {
+            shell_kept_foreground: true,
+            shell_answered: true
+        }
+    );
+}
+
+// --- SIGCHLD inherited ignored ------------------------------------------------------------------
+
+/// vinit's start with SIGCHLD ignored (a parent may exec it so).
+fn ignoring_sigchld(command: &mut std::process::Command) {
+    runner::with_signals(command, &[libc::SIGCHLD], &[]);
+}
+
+fn started_with_sigchld_ignored(mode: Mode) {
+    // Without its own SIGCHLD vinit would never hear of PROGRAM's exit (the kernel reaps it and
+    // sends nothing) and wait for ever, even after a SIGTERM.
+    let run = or_skip!(start(mode, &[], &["sh", "-c", "exit 3"], ignoring_sigchld));
+    let finished = run.finish(SOON);
+    assert_eq!(finished.code, Some(3), "{finished:?}");
+    let script = "echo ready; exec sleep 1000";
+    let mut run = or_skip!(start(mode, &[], &["sh", "-c", script], ignoring_sigchld));
+    assert_eq!(run.line(SOON), "ready");
+    run.signal(libc::SIGTERM);
+    let finished = run.finish(SOON);
+    assert_eq!(finished.code, Some(128 + libc::SIGTERM), "{finished:?}");
+    // PROGRAM still gets SIGCHLD ignored, as vinit did.
+    if let Some(emulator) = common::emulator() {
+        common::report_skip(&format!(
+            "PROGRAM's ignored SIGCHLD: {emulator} does not pass ignored signals on to the \
+             programs its guest execs; checked natively and in the VM"
+        ));
+        return;
+    }
+    let (seen, direct) = or_skip!(signal_state_seen_by_child(mode, &[libc::SIGCHLD], &[]));
+    assert_eq!(seen, direct);
+    let ignored = u64::from_str_radix(&seen[0], 16).unwrap();
+    assert_ne!(ignored & bits(&[libc::SIGCHLD]), 0, "SigIgn {}", seen[0]);
+}
+
+#[test]
+fn started_with_sigchld_ignored_vinit_sees_the_child_exit() {
+    started_with_sigchld_ignored(Mode::Plain);
+}
+
+#[test]
+fn started_with_sigchld_ignored_vinit_sees_the_child_exit_as_subreaper() {
+    started_with_sigchld_ignored(Mode::Subreaper);
+}
+
+// --- -r -----------------------------------------------------------------------------------------
+
+#[test]
+fn r_forwards_a_signal_as_another_or_drops_it() {
+    // nginx's graceful stop: SIGTERM reaches PROGRAM as SIGQUIT; SIGUSR1 is dropped (`:0`);
+    // SIGHUP is untouched. SIGWINCH ends the script; vinit takes pending signals lowest number
+    // first, so a forwarded SIGUSR1 would come before it.
+    let script = "done=0\ntrap 'echo 3' QUIT\ntrap 'echo 15' TERM\ntrap 'echo 1' HUP\n\
+                  trap 'echo 10' USR1\ntrap 'echo 28; done=1; kill $sleeper' WINCH\n\
+                  sleep 1000 </dev/null >/dev/null 2>&1 & sleeper=$!\necho ready\n\
+                  while [ $done = 0 ]; do wait $sleeper; done\nexit 0";
+    let args = ["-vvv", "-r", "TERM:QUIT", "-r", "USR1:0"];
+    let mut run = or_skip!(start(Mode::Plain, &args, &["sh", "-c", script], |_| {}));
+    assert_eq!(run.line(SOON), "ready");
+    run.signal(libc::SIGTERM);
+    assert_eq!(run.line(SOON), "3");
+    run.signal(libc::SIGHUP);
+    assert_eq!(run.line(SOON), "1");
+    run.signal(libc::SIGUSR1);
+    run.signal(libc::SIGWINCH);
+    assert_eq!(run.line(SOON), "28");
+    let finished = run.finish(SOON);
+    assert_eq!(finished.code, Some(0), "{finished:?}");
+    assert_eq!(
+        finished.stdout,
+        Vec::<String>::new(),
+        "SIGUSR1 came through"
+    );
+    let lines = finished.stderr_lines();
+    let child = run_child_pid(&lines);
+    for expected in [
+        format!("vinit: forwarded SIGTERM as SIGQUIT to process {child}"),
+        format!("vinit: forwarded SIGHUP to process {child}"),
+        "vinit: dropped SIGUSR1 (-r)".to_string(),
+    ] {
+        assert!(
+            lines.contains(&expected.as_str()),
+            "{expected}: {finished:?}"
+        );
+    }
+}
+
+/// PROGRAM's pid, from vinit's `started PROGRAM as process N` (`-vv` and up).
+fn run_child_pid(lines: &[&str]) -> u32 {
+    lines
+        .iter()
+        .find_map(|l| l.strip_prefix("vinit: started PROGRAM as process "))
+        .expect("vinit names PROGRAM's pid")
+        .parse()
+        .expect("a pid")
 }
