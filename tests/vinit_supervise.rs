@@ -169,7 +169,7 @@ fn synchronous_signals_and_sigchld_are_not_forwarded() {
 /// Four `sleep TAG` in two pipelines, one of them in the background, under one `sh`.
 fn pipelines_script(tag: &str) -> String {
     format!(
-        "sleep {tag} | sleep {tag} & sleep {tag} | sleep {tag} & echo ready; wait",
+        "sleep {tag} 2>/dev/null | sleep {tag} >/dev/null 2>&1 & sleep {tag} 2>/dev/null | sleep {tag} >/dev/null 2>&1 & echo ready; wait",
         tag = tag
     )
 }

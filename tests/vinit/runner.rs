@@ -371,6 +371,49 @@ impl Running {
         }
     }
 
+    /// The next line on stdout as [`Running::line`], or `None` as soon as vinit (or the
+    /// launcher) has exited without one.
+    pub fn line_or_exit(&mut self, timeout: Duration) -> Option<String> {
+        self.line_or_exit_killing(timeout, &[])
+    }
+
+    /// [`Running::line_or_exit`], killing `orphans` (processes that hold stdout and outlive
+    /// vinit) once vinit has exited, so that the last lines end with the pipe's EOF.
+    pub fn line_or_exit_killing(&mut self, timeout: Duration, orphans: &[i32]) -> Option<String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(2)) {
+                return Some(line);
+            }
+            let child = self.child.as_mut().expect("child");
+            if child.try_wait().expect("try_wait vinit").is_some() {
+                for &pid in orphans {
+                    // SAFETY: kill has no memory arguments.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                }
+                // A line written just before the exit may still be on its way: the channel
+                // ends at the pipe's EOF.
+                return self.lines.recv_timeout(Duration::from_secs(5)).ok();
+            }
+            if Instant::now() >= deadline {
+                let finished = self.kill();
+                panic!("no line and no exit within {timeout:?}; vinit: {finished:?}")
+            }
+        }
+    }
+
+    /// Whether vinit exits within `timeout` (it is left running if not).
+    pub fn exits_within(&mut self, timeout: Duration) -> bool {
+        let child = self.child.as_mut().expect("child");
+        wait_for(timeout, || child.try_wait().expect("try_wait vinit")).is_some()
+    }
+
+    /// Sends `sig` to vinit; false if there is no such process any more.
+    pub fn try_signal(&self, sig: i32) -> bool {
+        // SAFETY: kill has no memory arguments.
+        unsafe { libc::kill(self.pid(), sig) == 0 }
+    }
+
     /// Sends `sig` to vinit.
     pub fn signal(&self, sig: i32) {
         // SAFETY: kill has no memory arguments.
@@ -727,8 +770,14 @@ pub fn background_job_of_interactive_shell(
         unsafe { libc::tcgetpgrp(leader.as_raw_fd()) }
     };
     let job = job.unwrap_or_default();
+    // Two lines: the shell may have been reading the first one already when the job took the
+    // terminal; the read for the second begins after it in any case.
     type_line("echo alive-$((40+2))");
-    let shell_answered = wait_for_text("alive-42", Duration::from_secs(10));
+    let mut shell_answered = wait_for_text("alive-42", Duration::from_secs(10));
+    if shell_answered {
+        type_line("echo again-$((40+2))");
+        shell_answered = wait_for_text("again-42", Duration::from_secs(10));
+    }
     for pid in job.iter().copied().chain(descendants_of(shell_pid)) {
         // SAFETY: kill has no memory arguments.
         unsafe { libc::kill(pid, libc::SIGKILL) };
