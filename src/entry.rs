@@ -30,11 +30,14 @@
 //!   emits calls to them (struct copies, slice comparisons, `CStr::from_ptr`), Rust's
 //!   `compiler_builtins` does not provide them on `*-linux-gnu` targets, and without libc nothing
 //!   else does;
+//! - `environ`, the C name of the process environment, set to the initial `envp`: what
+//!   `Command` (feature `alloc`) inherits, as it inherits libc's `environ` in a program with libc;
 //! - `getauxval`, which the precompiled `compiler_builtins` of aarch64 refers to (its constructor
 //!   choosing between LSE and load-exclusive atomics; constructors do not run without libc, so
 //!   the portable load-exclusive path is used, which is correct on every ARMv8 processor);
-//! - `rust_eh_personality`, an empty stand-in: the precompiled `core` refers to it from its unwind
-//!   tables, but with `panic = "abort"` nothing ever unwinds, so it is never called.
+//! - `rust_eh_personality` and `_Unwind_Resume`, stand-ins: the precompiled `core` and `alloc`
+//!   refer to them from their unwind tables and cleanup paths, but with `panic = "abort"` nothing
+//!   ever unwinds, so they are never called.
 //!
 //! All of these are emitted by the macro, never by the library itself: a library that defined
 //! `_start` or `memcpy` would clash with the C runtime of every ordinary program linking it. The
@@ -58,8 +61,10 @@
 //! defines one that writes the panic message to standard error (like std: `panicked at
 //! src/main.rs:7:5:` and the message) and ends the process with status 101, the status of a
 //! panicking std `main`. It exits rather than raising `SIGABRT` because an init (PID 1) ignores
-//! signals it has no handler for, even its own `abort`. A program wanting something else writes
-//! its own `#[panic_handler]`, and may call [`handle_panic`] from it.
+//! signals it has no handler for, even its own `abort`. A panic in a [`thread`](crate::thread)
+//! other than the main one ends that thread alone (its `join` returns 127); a panic in a `vfork`
+//! child ends that child. A program wanting something else writes its own `#[panic_handler]`,
+//! and may call [`handle_panic`] from it.
 //!
 //! # With the `std` feature
 //!
@@ -75,7 +80,7 @@ use core::ffi::{CStr, c_char};
 use core::fmt::{self, Write};
 use core::panic::PanicInfo;
 use core::ptr;
-use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
 
 use crate::fd::{self, RawFd};
 use crate::process;
@@ -392,12 +397,58 @@ impl Iterator for AuxEntries {
 ///
 /// `sp` must be the initial stack pointer of the process, and this must be the only call.
 #[doc(hidden)]
-pub unsafe fn __start(sp: *const usize, main: fn(Start) -> i32) -> ! {
+pub unsafe fn __start(sp: *const usize, main: fn(Start) -> i32, environ: &Environ) -> ! {
     // SAFETY: the caller passes the kernel's initial stack pointer; nothing above it is ever
     // popped or written, since `_start` never returns.
     let start = unsafe { Start::from_stack(sp) };
     AUXV.store(start.auxv.cast_mut(), Ordering::Relaxed);
+    environ.0.store(start.envp.cast_mut(), Ordering::Relaxed);
     process::exit_group(main(start))
+}
+
+/// The C `environ` of a libc-free binary, which [`entry!`](crate::entry!) defines and `_start`
+/// sets to the initial `envp`: the process environment that vspawn's `Command` inherits, as it
+/// inherits libc's `environ` in a program with libc. To C, a `char **`.
+#[doc(hidden)]
+#[repr(transparent)]
+pub struct Environ(AtomicPtr<*const c_char>);
+
+impl Environ {
+    #[doc(hidden)]
+    pub const fn new() -> Environ {
+        Environ(AtomicPtr::new(ptr::null_mut()))
+    }
+}
+
+impl Default for Environ {
+    fn default() -> Environ {
+        Environ::new()
+    }
+}
+
+/// A global allocator that refuses every request (returns null, so an allocation fails with
+/// `alloc::alloc::handle_alloc_error`): for a libc-free binary that allocates nothing but is
+/// built with vspawn's `alloc` feature, which links the `alloc` crate and so requires a
+/// `#[global_allocator]`.
+///
+/// ```ignore
+/// #[global_allocator]
+/// static NO_HEAP: vspawn::entry::NoHeap = vspawn::entry::NoHeap;
+/// ```
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoHeap;
+
+#[cfg(feature = "alloc")]
+// SAFETY: refusing (null) is always a valid answer of `alloc`; `dealloc` is never given a
+// pointer, since none was handed out.
+unsafe impl core::alloc::GlobalAlloc for NoHeap {
+    unsafe fn alloc(&self, _: core::alloc::Layout) -> *mut u8 {
+        ptr::null_mut()
+    }
+
+    unsafe fn dealloc(&self, _: *mut u8, _: core::alloc::Layout) {}
 }
 
 /// The auxiliary vector of a process entered through [`__start`], for [`__getauxval`].
@@ -458,8 +509,12 @@ macro_rules! __vspawn_entry {
         /// Called by `_start` with the initial stack pointer.
         unsafe extern "C" fn __vspawn_rust_start(sp: *const usize) -> ! {
             // SAFETY: `_start` passes the kernel's initial stack pointer, once.
-            unsafe { $crate::entry::__start(sp, $main) }
+            unsafe { $crate::entry::__start(sp, $main, &environ) }
         }
+
+        /// C `environ`: the environment `Command` inherits (see `vspawn::entry`).
+        #[unsafe(no_mangle)]
+        static environ: $crate::entry::Environ = $crate::entry::Environ::new();
 
         $crate::__vspawn_start!(__vspawn_rust_start);
         $crate::__vspawn_mem_functions!();
@@ -474,6 +529,14 @@ macro_rules! __vspawn_entry {
         /// nothing unwinds with `panic = "abort"`.
         #[unsafe(no_mangle)]
         extern "C" fn rust_eh_personality() {}
+
+        /// Referenced by the cleanup paths of the precompiled `alloc` (a program with
+        /// vspawn's `alloc` feature); never called, since nothing unwinds with
+        /// `panic = "abort"`. Were it reached, the process ends.
+        #[unsafe(no_mangle)]
+        extern "C" fn _Unwind_Resume() -> ! {
+            $crate::process::exit_group(134)
+        }
     };
 }
 
@@ -522,25 +585,41 @@ macro_rules! panic_handler {
     () => {};
 }
 
-/// Set by the first panic, so that a panic while reporting one exits at once instead of
-/// recursing.
-static PANICKING: AtomicBool = AtomicBool::new(false);
+/// The task (thread id) that panicked last, so that a panic while reporting one ends it at once
+/// instead of recursing. A task id, not a flag: a `vfork` child shares this memory, and its
+/// panic must not silence a later one of its parent's.
+static PANICKING: AtomicI32 = AtomicI32::new(0);
 
 /// The exit status of a process that panicked, as for a panicking std `main`.
 pub const PANIC_EXIT_STATUS: i32 = 101;
 
 /// Writes `panicked at FILE:LINE:COLUMN:` and the message to standard error, then ends the
-/// process with [`PANIC_EXIT_STATUS`] (`exit_group`: every thread). A panic raised while
-/// reporting exits at once, silently.
+/// panicking task:
+///
+/// - the process (`exit_group`: every thread) with [`PANIC_EXIT_STATUS`], when it is the
+///   process's main thread or a `vfork` child (a process of its own);
+/// - only the thread, with [`CHILD_PANIC_STATUS`](crate::clone::CHILD_PANIC_STATUS), when it is
+///   another thread (a [`thread`](crate::thread)): its join reports that status, and the rest of
+///   the program goes on. Nothing is unwound: the thread's values are leaked, not dropped.
+///
+/// A panic raised while reporting ends the task at once, silently.
 ///
 /// This is what [`panic_handler!`](crate::panic_handler!) installs; a custom `#[panic_handler]`
 /// can call it after doing its own work.
 pub fn handle_panic(info: &PanicInfo<'_>) -> ! {
-    if !PANICKING.swap(true, Ordering::Relaxed) {
+    let tid = process::gettid();
+    if PANICKING.swap(tid, Ordering::Relaxed) != tid {
         let mut out = FdWriter::new(2);
         // Nothing useful can be done if standard error is gone.
         let _ = writeln!(out, "{info}");
         out.flush();
+    }
+    if tid != process::getpid() {
+        // SAFETY: a thread of a libc-free program is a `vspawn::thread` (or a raw clone of the
+        // program's own): its joiner reads only the start block above the closure's frames, and
+        // waits for the kernel's CLONE_CHILD_CLEARTID before it reuses or unmaps the stack.
+        // Nothing else may borrow from a panicking thread's frames.
+        unsafe { process::exit_thread(crate::clone::CHILD_PANIC_STATUS) }
     }
     process::exit_group(PANIC_EXIT_STATUS)
 }

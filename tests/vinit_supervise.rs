@@ -19,6 +19,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use runner::{Mode, children_of, emulated, processes_running, start, wait_for};
+use vspawn::fd::OFlags;
 
 /// Unwraps a runner result, or skips the test with the reason.
 macro_rules! or_skip {
@@ -627,7 +628,7 @@ fn read_line(fd: i32) -> String {
 
 fn vinit_keeps_no_fd_and_no_directory(mode: Mode) {
     let dir = common::scratch_dir(&format!("vinit-fds-{mode:?}"));
-    let (read, write) = vspawn::fd::pipe2(0).expect("pipe2");
+    let (read, write) = vspawn::fd::pipe2(OFlags::empty()).expect("pipe2");
     let write_fd = write.as_raw_fd();
     let script = "echo ready; pwd; echo through-fd-5 >&5; read line";
     let mut run = or_skip!(start(mode, &[], &["sh", "-c", script], |command| {
@@ -654,13 +655,14 @@ fn vinit_keeps_no_fd_and_no_directory(mode: Mode) {
     assert_eq!(run.line(SOON), dir.to_str().unwrap());
     // Only the line: unshare (as PID 1's parent) keeps its own copy of fd 5 open.
     assert_eq!(read_line(read.as_raw_fd()), "through-fd-5");
-    // PROGRAM is waiting: vinit is in its loop by now.
     if let Some(emulator) = common::emulator() {
         common::report_skip(&format!(
             "vinit's own fds and directory: {emulator} runs vinit inside qemu's process, with \
              qemu's own files; checked natively and in the VM"
         ));
     } else {
+        // vinit closes its files once the spawn has returned, which PROGRAM's output may beat.
+        runner::wait_until_in_signal_wait(run.pid());
         let mut fds: Vec<String> = std::fs::read_dir(format!("/proc/{}/fd", run.pid()))
             .expect("read vinit's fds")
             .map(|e| e.unwrap().file_name().into_string().unwrap())

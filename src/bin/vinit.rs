@@ -63,6 +63,13 @@ const LICENCE: &str = concat!(
     include_str!("../../LICENSE-MIT")
 );
 
+/// With vspawn's `alloc` feature on (`cargo install vspawn --features alloc`), the `alloc` crate
+/// is linked, and a binary without std must name a global allocator. vinit allocates nothing:
+/// its allocator refuses every request.
+#[cfg(all(feature = "alloc", not(feature = "std")))]
+#[global_allocator]
+static NO_HEAP: vspawn::entry::NoHeap = vspawn::entry::NoHeap;
+
 /// The exit status for a command line vinit cannot run, or a failure of its own (as tini).
 const FAILURE_EXIT: i32 = 1;
 /// PROGRAM was not found (as the shells).
@@ -150,29 +157,20 @@ fn run(options: &Options, program: Args, envp: *const *const c_char) -> i32 {
             CStrArray::from_raw(envp),
         )
     };
-    let attrs = Attributes {
-        // Its own process group, which `-g` signals as a whole...
-        process_group: Some(0),
-        // ... in the terminal's foreground when vinit's group has it: not when vinit runs in
-        // the background of a shell (the shell would lose its terminal).
-        foreground: holds_foreground().then_some(0),
-        sigmask: Some(original_mask),
-        sigignore: if chld_ignored {
-            SigSet::EMPTY.with(Signal::SIGCHLD)
-        } else {
-            SigSet::EMPTY
-        },
-        ..Attributes::default()
-    };
-    // A literal rather than the builder: the compiler then sees every field as a constant
-    // (no file actions, no ids...) and leaves out what the spawn would do for them.
-    let spawn = Spawn {
-        program: Program::Search(name),
-        argv,
-        envp,
-        actions: &[],
-        attrs,
-    };
+    // Its own process group, which `-g` signals as a whole. A constant (the methods are `const`):
+    // the compiler sees every field it does not set below as one too (no file actions, no
+    // ids...) and leaves out what the spawn would do for them.
+    const ATTRS: Attributes<'static> = Attributes::new().process_group(0);
+    let mut attrs = ATTRS;
+    attrs.sigmask = Some(original_mask);
+    // ... in the terminal's foreground when vinit's group has it: not when vinit runs in the
+    // background of a shell (the shell would lose its terminal).
+    attrs.foreground = holds_foreground().then_some(0);
+    if chld_ignored {
+        attrs.sigignore = SigSet::EMPTY.with(Signal::SIGCHLD);
+    }
+    let mut spawn = Spawn::new(Program::Search(name), argv, envp);
+    spawn.attrs = attrs;
     let child = match spawn.spawn() {
         Ok(child) => child.pid(),
         Err(e) => {
@@ -188,7 +186,9 @@ fn run(options: &Options, program: Args, envp: *const *const c_char) -> i32 {
             .print();
     }
     // PROGRAM has what it needs; vinit keeps no file open and no directory busy.
-    match fd::close_range(3, !0, 0) {
+    // SAFETY: vinit is the program: every descriptor of its fd table is its own, and none of
+    // them is wrapped in an owner that would use it later.
+    match unsafe { fd::close_range(3, !0, 0) } {
         // ENOSYS: before Linux 5.9; vinit then keeps what it inherited.
         Ok(()) | Err(Errno::ENOSYS) => {}
         Err(e) => {

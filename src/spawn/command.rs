@@ -12,10 +12,10 @@ use alloc::vec::Vec;
 use core::ffi::{CStr, c_char};
 
 use super::{Attributes, CStrArray, Child, ChildStderr, ChildStdin, ChildStdout, FileAction};
-use super::{IdMaps, Program, Spawn};
+use super::{IdMaps, Namespaces, Program, Spawn};
 use crate::errno::{Errno, Result};
-use crate::fd::{self, OwnedFd, RawFd, oflags};
-use crate::process::{Pid, Rlimit};
+use crate::fd::{self, Mode, OFlags, OwnedFd, RawFd, oflags};
+use crate::process::{Pid, Resource, Rlimit};
 use crate::signal::{SigSet, Signal};
 use crate::wait::ExitStatus;
 
@@ -144,7 +144,7 @@ pub struct Command {
     program: CString,
     /// `argv`; `args[0]` is the program unless `arg0` replaced it.
     args: Vec<CString>,
-    /// `Some(base)`: the environment starts from `base`; `None`: from the process's (std).
+    /// `Some(base)`: the environment starts from `base`; `None`: from the process's.
     env_base: Option<Vec<CString>>,
     env_changes: BTreeMap<Vec<u8>, Option<CString>>,
     cwd: Option<CString>,
@@ -152,7 +152,7 @@ pub struct Command {
     extra_fds: Vec<(RawFd, OwnedFd)>,
     close_from: Option<RawFd>,
     groups: Option<Vec<u32>>,
-    rlimits: Vec<(u32, Rlimit)>,
+    rlimits: Vec<(Resource, Rlimit)>,
     uid_map: Vec<u8>,
     gid_map: Vec<u8>,
     deny_setgroups: bool,
@@ -171,20 +171,18 @@ fn c_string(bytes: &[u8], error: &mut Option<Errno>) -> CString {
 
 impl Command {
     /// A command for `program`: a name without `/` is looked up in `PATH` (the child's), as
-    /// std does. Defaults: no arguments besides `argv[0]`, the process's environment (with
-    /// feature `std`; empty without it, see [`Command::env_base`]), the current directory,
-    /// stdio inherited by `spawn`/`status` and captured by `output`.
+    /// std does. Defaults, the same with or without the `std` feature: no arguments besides
+    /// `argv[0]`, the process's environment (read when the child is spawned: through std with
+    /// `std`, else from the C `environ`, libc's or the one [`entry!`](crate::entry!) defines in
+    /// a libc-free program), the current directory, stdio inherited by `spawn`/`status` and
+    /// captured by `output`, `SIGPIPE` back at its default action in the child.
     pub fn new(program: impl Arg) -> Command {
         let mut error = None;
         let program = c_string(program.arg_bytes(), &mut error);
         Command {
             args: alloc::vec![program.clone()],
             program,
-            env_base: if cfg!(feature = "std") {
-                None
-            } else {
-                Some(Vec::new())
-            },
+            env_base: None,
             env_changes: BTreeMap::new(),
             cwd: None,
             stdio: [None, None, None],
@@ -367,14 +365,14 @@ impl Command {
         self
     }
 
-    /// A resource limit of the child (`RLIMIT_*`).
-    pub fn rlimit(&mut self, resource: u32, limit: Rlimit) -> &mut Command {
+    /// A resource limit of the child.
+    pub fn rlimit(&mut self, resource: Resource, limit: Rlimit) -> &mut Command {
         self.rlimits.push((resource, limit));
         self
     }
 
     /// The child's umask.
-    pub fn umask(&mut self, mask: u32) -> &mut Command {
+    pub fn umask(&mut self, mask: Mode) -> &mut Command {
         self.attrs.umask = Some(mask);
         self
     }
@@ -391,9 +389,9 @@ impl Command {
         self
     }
 
-    /// Namespace clone flags (`CLONE_NEW*`).
-    pub fn namespaces(&mut self, flags: u64) -> &mut Command {
-        self.attrs.namespaces = flags;
+    /// New namespaces for the child.
+    pub fn namespaces(&mut self, namespaces: Namespaces) -> &mut Command {
+        self.attrs.namespaces = namespaces;
         self
     }
 
@@ -496,10 +494,10 @@ impl Command {
                     fd: child_fd,
                     path: c"/dev/null",
                     flags: oflags::O_RDWR,
-                    mode: 0,
+                    mode: Mode::empty(),
                 }),
                 StdioKind::Piped => {
-                    let (read, write) = fd::pipe2(0)?;
+                    let (read, write) = fd::pipe2(OFlags::empty())?;
                     let (mine, child_end) = if child_fd == 0 {
                         (write, read)
                     } else {
@@ -572,14 +570,11 @@ impl Command {
 }
 
 /// Signals a child gets back at their default action unless [`Command::signals_default`] says
-/// otherwise. With std, `SIGPIPE`: the Rust runtime ignores it in this process, and std's
-/// `Command` resets it for the child, which expects to die of a broken pipe like any program.
+/// otherwise: `SIGPIPE`, as std's `Command` does (the Rust runtime ignores it in a std program,
+/// and a child expects to die of a broken pipe like any program), with or without the `std`
+/// feature.
 fn default_sigdefault() -> SigSet {
-    if cfg!(feature = "std") {
-        SigSet::EMPTY.with(Signal::SIGPIPE)
-    } else {
-        SigSet::EMPTY
-    }
+    SigSet::EMPTY.with(Signal::SIGPIPE)
 }
 
 /// The environment of this process, from std.
@@ -594,9 +589,30 @@ fn inherited_env(entry: &mut dyn FnMut(&[u8])) {
     }
 }
 
-/// Without std there is no process environment to read: nothing is inherited.
+/// The environment of this process, from the C `environ`: libc's, or in a libc-free program the
+/// one `entry!` defines (a program with neither does not link once it spawns a `Command` that
+/// inherits).
 #[cfg(not(feature = "std"))]
-fn inherited_env(_entry: &mut dyn FnMut(&[u8])) {}
+fn inherited_env(entry: &mut dyn FnMut(&[u8])) {
+    unsafe extern "C" {
+        static environ: *const *const c_char;
+    }
+    // SAFETY: `environ` is a null-terminated array of NUL-terminated strings (or null before a
+    // libc-free program's `_start` set it). Only setenv-like calls change it, and their contract
+    // (std::env::set_var's included) is not to run while another thread reads the environment.
+    let mut var = unsafe { environ };
+    while !var.is_null() {
+        // SAFETY: `var` points into that array, before its terminating null.
+        let ptr = unsafe { *var };
+        if ptr.is_null() {
+            break;
+        }
+        // SAFETY: each entry is a NUL-terminated string that lives as long as the process.
+        entry(unsafe { CStr::from_ptr(ptr) }.to_bytes());
+        // SAFETY: the array goes on at least to its terminating null.
+        var = unsafe { var.add(1) };
+    }
+}
 
 /// Reads two pipes to their ends at once, so that a child filling one while we block on the
 /// other cannot deadlock.
@@ -618,7 +634,14 @@ fn read_both(out: Option<ChildStdout>, err: Option<ChildStderr>) -> Result<(Vec<
     while fds.iter().any(|p| p.fd >= 0) {
         // SAFETY: `fds` is an array of two pollfd structs; no timeout, no signal mask.
         let ready = Errno::result(unsafe {
-            sc::syscall5(sc::nr::PPOLL, fds.as_mut_ptr() as usize, fds.len(), 0, 0, 0)
+            crate::sys::syscall5(
+                crate::sys::nr::PPOLL,
+                fds.as_mut_ptr() as usize,
+                fds.len(),
+                0,
+                0,
+                0,
+            )
         });
         match ready {
             Err(Errno::EINTR) => continue,

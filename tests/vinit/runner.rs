@@ -789,3 +789,24 @@ pub fn background_job_of_interactive_shell(
         shell_answered,
     })
 }
+
+/// Waits until the process `pid` (an init) sleeps in `rt_sigtimedwait`, its main loop: what it
+/// does between starting PROGRAM and that wait (closing its files, leaving its directory) is
+/// then done. Read from `/proc/<pid>/wchan`; where the kernel does not name the function there,
+/// a pause has to do.
+pub fn wait_until_in_signal_wait(pid: i32) {
+    let in_wait = || {
+        let wchan = std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default();
+        match wchan.as_str() {
+            "" | "0" => None,
+            name => Some(name.contains("sigtimedwait")),
+        }
+    };
+    match in_wait() {
+        None => std::thread::sleep(Duration::from_millis(200)),
+        Some(_) => {
+            let waiting = wait_for(Duration::from_secs(20), || in_wait()?.then_some(()));
+            assert!(waiting.is_some(), "process {pid} never waited for a signal");
+        }
+    }
+}
