@@ -99,15 +99,18 @@ fn run<const FULL: bool>(ctx: &Context<'_>, err_pipe: &mut RawFd) -> Result<Infa
     if ctx.reset_handlers {
         reset_handled_signals()?;
     }
-    for sig in attrs.sigdefault.iter() {
-        if sig != Signal::SIGKILL && sig != Signal::SIGSTOP {
-            // SAFETY: installing SIG_DFL runs no handler.
-            unsafe { signal::rt_sigaction(sig, Some(&SigAction::DEFAULT)) }?;
-        }
-    }
-    for sig in attrs.sigignore.iter() {
-        // SAFETY: installing SIG_IGN runs no handler.
-        unsafe { signal::rt_sigaction(sig, Some(&SigAction::IGNORE)) }?;
+    // One pass: a signal in both sets ends up ignored (`sigignore` comes second).
+    let changed = SigSet::from_bits(attrs.sigdefault.bits() | attrs.sigignore.bits());
+    for sig in changed.iter() {
+        let action = if attrs.sigignore.contains(sig) {
+            &SigAction::IGNORE
+        } else if sig == Signal::SIGKILL || sig == Signal::SIGSTOP {
+            continue;
+        } else {
+            &SigAction::DEFAULT
+        };
+        // SAFETY: installing SIG_DFL or SIG_IGN runs no handler.
+        unsafe { signal::rt_sigaction(sig, Some(action)) }?;
     }
     if ctx.sync_pipe >= 0 {
         // Our copy of the write end would keep us from ever seeing EOF if the parent gives up
