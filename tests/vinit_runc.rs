@@ -442,15 +442,18 @@ fn without_an_init_the_orphans_of_runc_exec_stay_zombies() {
 // --- Container stop ---------------------------------------------------------------------------
 
 /// PROGRAM starts two helpers, one that ignores SIGTERM and one that says when it gets it, and
-/// exits 0 at SIGTERM; the container is stopped with `runc kill ID TERM`.
-const STOP_SCRIPT: &str = "sh -c 'trap \"\" TERM; while :; do usleep 100000; done' &\n\
-    sh -c 'trap \"echo helper got TERM; exit 0\" TERM; while :; do usleep 100000; done' &\n\
-    trap 'exit 0' TERM\nsleep 1000 & s=$!\necho ready\nwait $s";
+/// exits 0 at SIGTERM; each of the three says when its traps are set. The container is then
+/// stopped with `runc kill ID TERM`.
+const STOP_SCRIPT: &str = "sh -c 'trap \"\" TERM; echo stubborn ready; while :; do usleep 100000; \
+    done' &\nsh -c 'trap \"echo helper got TERM; exit 0\" TERM; echo helper ready; while :; do \
+    usleep 100000; done' &\ntrap 'exit 0' TERM\nsleep 1000 & s=$!\necho ready\nwait $s";
 
 fn stop(place: &'static Place, init: Init, options: &[&str]) -> Ended {
     let args = init.args(options, &["sh", "-c", STOP_SCRIPT]);
     let mut container = Container::new(place, &args).start();
-    assert_eq!(container.line(), "ready");
+    let mut ready: Vec<String> = (0..3).map(|_| container.line()).collect();
+    ready.sort();
+    assert_eq!(ready, ["helper ready", "ready", "stubborn ready"]);
     container.kill("TERM");
     container.wait()
 }

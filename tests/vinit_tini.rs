@@ -24,7 +24,9 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use runner::{Finished, Init, Mode, Running, children_of, processes_running, wait_for};
+use runner::{
+    Finished, Init, Mode, Running, children_of, processes_running, start_of as start, wait_for,
+};
 
 /// Long enough for anything that should happen at once.
 const SOON: Duration = Duration::from_secs(20);
@@ -214,16 +216,6 @@ fn per_mode(init: Init, modes: &[Mode], observe: impl Fn(Init, Mode) -> Observed
     Ok(parts.join("; "))
 }
 
-fn start(
-    init: Init,
-    mode: Mode,
-    args: &[&str],
-    program: &[&str],
-    setup: impl FnOnce(&mut Command),
-) -> Result<Running, String> {
-    runner::start_of(init, mode, args, program, setup)
-}
-
 fn run(init: Init, mode: Mode, args: &[&str], program: &[&str]) -> Result<Finished, String> {
     runner::run_of(init, mode, args, program, SOON)
 }
@@ -271,9 +263,20 @@ fn ready(run: &mut Running) -> (i32, i32) {
     (pid(), pid())
 }
 
-/// The init refused its command line: exit 1, nothing on stdout, a message on stderr.
-fn refused(finished: &Finished) -> bool {
-    finished.code == Some(1) && finished.stdout.is_empty() && !finished.stderr.is_empty()
+/// PROGRAM's first line, and the run; `Err` if the init exited first, with a phrase for how: `refused (exit
+/// 1)` when it refused its command line (exit 1, nothing on stdout, a message on stderr).
+fn first_line(mut run: Running) -> Result<(String, Running), String> {
+    if let Some(line) = run.line_or_exit(SOON) {
+        return Ok((line, run));
+    }
+    let finished = run.finish(SOON);
+    let refused =
+        finished.code == Some(1) && finished.stdout.is_empty() && !finished.stderr.is_empty();
+    Err(if refused {
+        "refused (exit 1)".into()
+    } else {
+        format!("{finished:?}")
+    })
 }
 
 fn kill(pid: i32) {
@@ -382,16 +385,17 @@ mod observe {
 
     // --- Signals ----------------------------------------------------------------------------------
 
+    /// The init running [`marker_script`] for `signals`, ready.
+    fn marker_run(init: Init, mode: Mode, signals: &[i32]) -> Result<Running, String> {
+        let script = marker_script(signals);
+        let mut run = start(init, mode, &[], &["sh", "-c", &script], |_| {})?;
+        ready(&mut run);
+        Ok(run)
+    }
+
     /// Sends each of `signals` to the init and checks that PROGRAM reports it.
     fn each_reaches_program(init: Init, mode: Mode, signals: &[i32]) -> Observed {
-        let mut run = start(
-            init,
-            mode,
-            &[],
-            &["sh", "-c", &marker_script(signals)],
-            |_| {},
-        )?;
-        ready(&mut run);
+        let mut run = marker_run(init, mode, signals)?;
         let mut wrong = Vec::new();
         for &sig in signals {
             run.signal(sig);
@@ -432,14 +436,7 @@ mod observe {
 
     /// Sends `signals` to the init, then the marker; what PROGRAM got of them.
     fn forwarded_of(init: Init, mode: Mode, signals: &[i32]) -> Observed {
-        let mut run = start(
-            init,
-            mode,
-            &[],
-            &["sh", "-c", &marker_script(signals)],
-            |_| {},
-        )?;
-        ready(&mut run);
+        let mut run = marker_run(init, mode, signals)?;
         for &sig in signals {
             run.signal(sig);
         }
@@ -587,44 +584,7 @@ mod observe {
     }
 
     pub(super) fn foreground(init: Init) -> Observed {
-        // The init in a new session whose controlling terminal (a pty) is its stdin: its group holds
-        // the terminal's foreground. Whose group holds it once PROGRAM runs?
-        let (mut leader, mut follower) = (0, 0);
-        // SAFETY: openpty writes the two fds; the other arguments may be null.
-        let opened = unsafe {
-            libc::openpty(
-                &mut leader,
-                &mut follower,
-                std::ptr::null_mut(),
-                std::ptr::null(),
-                std::ptr::null(),
-            )
-        };
-        assert_eq!(opened, 0, "openpty: {}", std::io::Error::last_os_error());
-        let script = "cut -d' ' -f5,8 /proc/$$/stat";
-        let run = start(init, Mode::Plain, &[], &["sh", "-c", script], |command| {
-            // SAFETY: setsid, ioctl and dup2 are async-signal-safe and use fds this process owns.
-            unsafe {
-                std::os::unix::process::CommandExt::pre_exec(command, move || {
-                    if libc::setsid() < 0
-                        || libc::ioctl(follower, libc::TIOCSCTTY, 0) < 0
-                        || libc::dup2(follower, 0) < 0
-                    {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                    Ok(())
-                });
-            }
-        });
-        let finished = run.map(|run| run.finish(SOON));
-        // SAFETY: closing the fds openpty gave us.
-        unsafe {
-            libc::close(leader);
-            libc::close(follower);
-        }
-        let finished = finished?;
-        let (pgrp, tpgid) = finished.stdout[0].split_once(' ').expect("two fields");
-        Ok(if pgrp == tpgid {
+        Ok(if runner::program_gets_the_foreground(init)? {
             "PROGRAM's group gets it".into()
         } else {
             "PROGRAM's group does not get it".into()
@@ -868,101 +828,81 @@ mod observe {
         .into())
     }
 
-    /// Runs the init with exactly `args` (no PROGRAM added).
-    fn bare(init: Init, args: &[&str]) -> Result<std::process::Output, String> {
+    /// The init run with exactly `args` (no PROGRAM added): `phrase` if it printed on stdout
+    /// what `stdout_ok` accepts and exited 0 with nothing on stderr, or (`stdout_ok` `None`)
+    /// exited 1 with a message on stderr and nothing on stdout; else what it did.
+    fn bare(
+        init: Init,
+        args: &[&str],
+        stdout_ok: Option<fn(&str) -> bool>,
+        phrase: &str,
+    ) -> Observed {
         let mut command = runner::raw_command_of(init, args)?;
-        Ok(runner::output(command.stdin(Stdio::null())))
+        let output = runner::output(command.stdin(Stdio::null()));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let (stdout_empty, stderr_empty) = (stdout.is_empty(), output.stderr.is_empty());
+        let as_expected = match stdout_ok {
+            Some(ok) => output.status.code() == Some(0) && ok(&stdout) && stderr_empty,
+            None => output.status.code() == Some(1) && stdout_empty && !stderr_empty,
+        };
+        Ok(if as_expected {
+            phrase.to_string()
+        } else {
+            format!("{output:?}")
+        })
     }
 
     pub(super) fn licence(init: Init) -> Observed {
-        let output = bare(init, &["-l"])?;
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        Ok(
-            match (
-                output.status.code(),
-                stdout.contains("Permission is hereby granted"),
-            ) {
-                (Some(0), true) if output.stderr.is_empty() => {
-                    "the MIT licence on stdout, exit 0".into()
-                }
-                other => format!("{other:?}: {stdout}"),
-            },
+        let mit = |out: &str| out.contains("Permission is hereby granted");
+        bare(
+            init,
+            &["-l"],
+            Some(mit),
+            "the MIT licence on stdout, exit 0",
         )
     }
 
     pub(super) fn help(init: Init) -> Observed {
-        let output = bare(init, &["-h"])?;
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        Ok(
-            match (
-                output.status.code(),
-                stdout.contains("-s") && stdout.contains("-g"),
-            ) {
-                (Some(0), true) if output.stderr.is_empty() => "help on stdout, exit 0".into(),
-                other => format!("{other:?}: {stdout}"),
-            },
-        )
+        let help = |out: &str| out.contains("-s") && out.contains("-g");
+        bare(init, &["-h"], Some(help), "help on stdout, exit 0")
     }
 
     pub(super) fn version(init: Init) -> Observed {
-        let output = bare(init, &["--version"])?;
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let one_line_with_a_version = stdout.lines().count() == 1
-            && stdout.split(' ').any(|w| {
-                w.split('.').count() == 3 && w.split('.').all(|n| n.trim().parse::<u32>().is_ok())
-            });
-        Ok(match (output.status.code(), one_line_with_a_version) {
-            (Some(0), true) if output.stderr.is_empty() => "one line on stdout, exit 0".into(),
-            other => format!("{other:?}: {stdout}"),
-        })
+        // One line holding a version number (`tini version 0.19.0`, `vinit 0.1.0`).
+        let version = |out: &str| {
+            let number = |w: &str| w.split('.').filter(|n| n.parse::<u32>().is_ok()).count() == 3;
+            out.lines().count() == 1 && out.trim_end().split(' ').any(number)
+        };
+        bare(
+            init,
+            &["--version"],
+            Some(version),
+            "one line on stdout, exit 0",
+        )
     }
 
     pub(super) fn no_program(init: Init) -> Observed {
-        let output = bare(init, &[])?;
-        Ok(
-            match (
-                output.status.code(),
-                output.stdout.is_empty(),
-                output.stderr.is_empty(),
-            ) {
-                (Some(1), true, false) => "usage on stderr, exit 1".into(),
-                other => format!("{other:?}"),
-            },
-        )
+        bare(init, &[], None, "usage on stderr, exit 1")
     }
 
     pub(super) fn unknown_option(init: Init) -> Observed {
-        let output = bare(init, &["-z", "true"])?;
-        Ok(
-            match (
-                output.status.code(),
-                output.stdout.is_empty(),
-                output.stderr.is_empty(),
-            ) {
-                (Some(1), true, false) => "error on stderr, exit 1".into(),
-                other => format!("{other:?}"),
-            },
-        )
+        bare(init, &["-z", "true"], None, "error on stderr, exit 1")
     }
 
     pub(super) fn t_grace_period(init: Init) -> Observed {
         // A descendant that ignores SIGTERM outlives PROGRAM.
         let script = "sh -c 'trap \"\" TERM; echo stubborn; while :; do sleep 1; done' </dev/null \
                   2>&1 & read line; exit 6";
-        let mut run = start(
+        let run = start(
             init,
             Mode::Subreaper,
             &["-vv", "-t", "1"],
             &["sh", "-c", script],
             |_| {},
         )?;
-        let Some(line) = run.line_or_exit(SOON) else {
-            let finished = run.finish(SOON);
-            return Ok(if refused(&finished) {
-                "refused (exit 1)".into()
-            } else {
-                format!("{finished:?}")
-            });
+        let (line, mut run) = match first_line(run) {
+            Ok(first) => first,
+            Err(phrase) => return Ok(phrase),
         };
         assert_eq!(line, "stubborn");
         let exited = std::time::Instant::now();
@@ -989,20 +929,16 @@ mod observe {
     }
 
     pub(super) fn r_rewrites(init: Init) -> Observed {
-        let mut run = start(
+        let run = start(
             init,
             Mode::Plain,
             &["-r", "TERM:QUIT"],
             &["sh", "-c", &marker_script(&[3, 15])],
             |_| {},
         )?;
-        let Some(line) = run.line_or_exit(SOON) else {
-            let finished = run.finish(SOON);
-            return Ok(if refused(&finished) {
-                "refused (exit 1)".into()
-            } else {
-                format!("{finished:?}")
-            });
+        let (line, mut run) = match first_line(run) {
+            Ok(first) => first,
+            Err(phrase) => return Ok(phrase),
         };
         assert!(line.starts_with("ready "), "{line}");
         run.signal(libc::SIGTERM);
@@ -1084,38 +1020,11 @@ mod observe {
 
     // --- What PROGRAM inherits, what the init keeps --------------------------------------------------
 
-    /// `SigIgn`, `SigBlk` and `SigCgt` of a `/proc/<pid>/status` text.
-    fn signal_fields(lines: &[String]) -> Vec<String> {
-        ["SigIgn:", "SigBlk:", "SigCgt:"]
-            .iter()
-            .map(|key| {
-                let line = lines.iter().find(|l| l.starts_with(key)).expect(key);
-                line[key.len()..].trim().to_string()
-            })
-            .collect()
-    }
-
     pub(super) fn signal_state(init: Init) -> Observed {
         // The init starts with SIGHUP and SIGUSR1 ignored, SIGUSR2 and SIGWINCH blocked.
-        let (ignored, blocked): (&'static [i32], &'static [i32]) = (&[1, 10], &[12, 28]);
-        let mut direct = Command::new("cat");
-        direct.arg("/proc/self/status");
-        runner::with_signals(&mut direct, ignored, blocked);
-        let output = runner::output(&mut direct);
-        let lines: Vec<String> = String::from_utf8(output.stdout)
-            .unwrap()
-            .lines()
-            .map(String::from)
-            .collect();
-        let expected = signal_fields(&lines);
         per_mode(init, &[Mode::Plain, Mode::Pid1], |init, mode| {
-            let program = ["cat", "/proc/self/status"];
-            let run = start(init, mode, &[], &program, |command| {
-                runner::with_signals(command, ignored, blocked)
-            })?;
-            let finished = run.finish(SOON);
-            assert_eq!(finished.code, Some(0), "{finished:?}");
-            let seen = signal_fields(&finished.stdout);
+            let (seen, expected) =
+                runner::signal_state_seen_by_child(init, mode, &[1, 10], &[12, 28])?;
             Ok(if seen == expected {
                 "PROGRAM gets the init's original mask and ignored signals".into()
             } else {
@@ -1166,20 +1075,7 @@ mod observe {
         let script = "pwd; echo through-fd-5 >&5; read line";
         let mut run = start(init, Mode::Plain, &[], &["sh", "-c", script], |command| {
             command.current_dir(&dir);
-            // SAFETY: dup2 and fcntl are async-signal-safe and work on fds this process owns.
-            unsafe {
-                std::os::unix::process::CommandExt::pre_exec(command, move || {
-                    let done = if write_fd == 5 {
-                        libc::fcntl(5, libc::F_SETFD, 0)
-                    } else {
-                        libc::dup2(write_fd, 5)
-                    };
-                    if done < 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                    Ok(())
-                });
-            }
+            runner::with_fd_5(command, write_fd);
         })?;
         drop(write);
         let program_dir = run.line(SOON) == dir.to_str().unwrap();

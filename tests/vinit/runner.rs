@@ -665,26 +665,7 @@ pub fn background_job_of_interactive_shell(
     {
         return Err(format!("a word of {line:?} would need quoting"));
     }
-    let (mut leader, mut follower) = (0, 0);
-    // SAFETY: openpty writes the two fds; the other arguments may be null.
-    let opened = unsafe {
-        libc::openpty(
-            &mut leader,
-            &mut follower,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
-        )
-    };
-    assert_eq!(opened, 0, "openpty: {}", std::io::Error::last_os_error());
-    // SAFETY: openpty returned two fds that nothing else owns.
-    let (leader, follower) = unsafe {
-        use std::os::fd::FromRawFd;
-        (
-            std::fs::File::from_raw_fd(leader),
-            std::os::fd::OwnedFd::from_raw_fd(follower),
-        )
-    };
+    let (leader, follower) = open_pty();
     let bash = Path::new("/bin/bash").exists();
     let mut shell = Command::new(if bash { "bash" } else { "sh" });
     if bash {
@@ -696,24 +677,7 @@ pub fn background_job_of_interactive_shell(
         .env("PATH", PATH)
         .env("PS1", "$ ")
         .env("TERM", "dumb");
-    let tty = {
-        use std::os::fd::AsRawFd;
-        follower.as_raw_fd()
-    };
-    // SAFETY: setsid, ioctl and dup2 are async-signal-safe and use an fd this process owns.
-    unsafe {
-        shell.pre_exec(move || {
-            if libc::setsid() < 0
-                || libc::ioctl(tty, libc::TIOCSCTTY, 0) < 0
-                || libc::dup2(tty, 0) < 0
-                || libc::dup2(tty, 1) < 0
-                || libc::dup2(tty, 2) < 0
-            {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    in_session_on(&mut shell, &follower, &[0, 1, 2]);
     let mut child = spawn(&mut shell);
     drop(follower);
     let shell_pid = child.id() as i32;
@@ -809,4 +773,125 @@ pub fn wait_until_in_signal_wait(pid: i32) {
             assert!(waiting.is_some(), "process {pid} never waited for a signal");
         }
     }
+}
+
+/// A pty: the leader (the side a terminal emulator holds) and the follower (the terminal).
+pub fn open_pty() -> (std::fs::File, std::os::fd::OwnedFd) {
+    use std::os::fd::FromRawFd;
+    let (mut leader, mut follower) = (0, 0);
+    // SAFETY: openpty writes the two fds; the other arguments may be null.
+    let opened = unsafe {
+        libc::openpty(
+            &mut leader,
+            &mut follower,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(opened, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: openpty returned two fds that nothing else owns.
+    unsafe {
+        (
+            std::fs::File::from_raw_fd(leader),
+            std::os::fd::OwnedFd::from_raw_fd(follower),
+        )
+    }
+}
+
+/// Makes the child of `command` the leader of a new session whose controlling terminal is
+/// `tty`, which it gets as the fds `on` too.
+pub fn in_session_on(command: &mut Command, tty: &std::os::fd::OwnedFd, on: &'static [i32]) {
+    use std::os::fd::AsRawFd;
+    let tty = tty.as_raw_fd();
+    // SAFETY: setsid, ioctl and dup2 are async-signal-safe and use an fd this process owns
+    // (the caller keeps `tty` open until the spawn has returned).
+    unsafe {
+        command.pre_exec(move || {
+            if libc::setsid() < 0 || libc::ioctl(tty, libc::TIOCSCTTY, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            for &fd in on {
+                if libc::dup2(tty, fd) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Whether PROGRAM's group gets the terminal's foreground when `init` runs in a new session
+/// whose controlling terminal (a pty) is its stdin, its own group in the foreground: PROGRAM
+/// reports its group and the terminal's foreground group (fields 5 and 8 of its stat).
+pub fn program_gets_the_foreground(init: Init) -> Result<bool, String> {
+    let (_leader, follower) = open_pty();
+    let script = "cut -d' ' -f5,8 /proc/$$/stat";
+    let run = start_of(init, Mode::Plain, &[], &["sh", "-c", script], |command| {
+        in_session_on(command, &follower, &[0])
+    })?;
+    let finished = run.finish(Duration::from_secs(20));
+    assert_eq!(finished.code, Some(0), "{finished:?}");
+    let (pgrp, tpgid) = finished.stdout[0].split_once(' ').expect("two fields");
+    Ok(pgrp == tpgid)
+}
+
+/// Gives the child of `command` the fd `fd` (open in this process) as its fd 5, not
+/// close-on-exec.
+pub fn with_fd_5(command: &mut Command, fd: i32) {
+    // SAFETY: dup2 and fcntl are async-signal-safe and work on fds this process owns (the
+    // caller keeps `fd` open until the spawn has returned).
+    unsafe {
+        command.pre_exec(move || {
+            // dup2 onto itself would leave close-on-exec set (the pipe may be fd 5 already:
+            // under qemu-user the fds of qemu itself come first).
+            let done = if fd == 5 {
+                libc::fcntl(5, libc::F_SETFD, 0)
+            } else {
+                libc::dup2(fd, 5)
+            };
+            if done < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+/// `SigIgn`, `SigBlk` and `SigCgt` of `/proc/self/status` in `lines`.
+pub fn signal_fields(lines: &[String]) -> [String; 3] {
+    ["SigIgn", "SigBlk", "SigCgt"].map(|key| {
+        let prefix = format!("{key}:\t");
+        lines
+            .iter()
+            .find_map(|l| l.strip_prefix(&prefix).map(str::to_string))
+            .unwrap_or_else(|| panic!("no {key} in {lines:?}"))
+    })
+}
+
+/// The signal state PROGRAM (`cat /proc/self/status`) sees under `init`, and the one the same
+/// command sees when the test starts it itself, both with `ignored` ignored and `blocked`
+/// blocked in the starting process.
+pub fn signal_state_seen_by_child(
+    init: Init,
+    mode: Mode,
+    ignored: &'static [i32],
+    blocked: &'static [i32],
+) -> Result<([String; 3], [String; 3]), String> {
+    let program = ["cat", "/proc/self/status"];
+    let run = start_of(init, mode, &[], &program, |command| {
+        with_signals(command, ignored, blocked)
+    })?;
+    let finished = run.finish(Duration::from_secs(20));
+    assert_eq!(finished.code, Some(0), "{finished:?}");
+    let mut direct = Command::new(program[0]);
+    direct.args(&program[1..]);
+    with_signals(&mut direct, ignored, blocked);
+    let output = output(&mut direct);
+    let lines: Vec<String> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    Ok((signal_fields(&finished.stdout), signal_fields(&lines)))
 }
