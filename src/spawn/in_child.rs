@@ -9,8 +9,11 @@
 //!
 //! Order: mark the report slot; reset handled signals (unless `CLONE_CLEAR_SIGHAND` did); reset
 //! `sigdefault`; wait for id maps (user namespaces); session and process group, foreground;
-//! file actions in order; ids (reset, groups, gid, uid); rlimits, umask, `no_new_privs`, parent
+//! file actions in order; rlimits and umask (before the ids: raising a hard limit needs the
+//! `CAP_SYS_RESOURCE` an id change drops); ids (reset, groups, gid, uid); `no_new_privs`, parent
 //! death signal (after the id changes, which clear it); signal mask; exec.
+//!
+//! [`Spawn::exec`] runs the same steps in the calling process.
 
 use core::convert::Infallible;
 use core::ffi::CStr;
@@ -38,11 +41,11 @@ pub(super) struct Context<'a> {
     pub report: &'a Report,
     /// Write end of the error pipe, or -1 (the shared slot suffices).
     pub err_pipe: RawFd,
-    /// Read end of the id-map pipe, or -1 (no user namespace maps to wait for).
-    pub sync_pipe: RawFd,
-    /// Write end of the id-map pipe (the child's copy is closed first, so that the parent's
-    /// end alone decides EOF), or -1.
-    pub sync_pipe_write: RawFd,
+    /// The child's end of the id-map socket pair, or -1 (no user namespace maps to wait for).
+    pub sync_child_end: RawFd,
+    /// The parent's end of it (the child's copy is closed first, so that the parent's end
+    /// alone decides EOF), or -1.
+    pub sync_parent_end: RawFd,
     pub parent_pid: Pid,
     /// The mask the child execs with.
     pub mask: SigSet,
@@ -92,7 +95,7 @@ pub(super) fn needs_full(req: &Spawn<'_>) -> bool {
 
 /// The child's setup and exec (`FULL`: see [`needs_full`]). `err_pipe` follows the error pipe if
 /// it has to move.
-fn run<const FULL: bool>(ctx: &Context<'_>, err_pipe: &mut RawFd) -> Result<Infallible> {
+pub(super) fn run<const FULL: bool>(ctx: &Context<'_>, err_pipe: &mut RawFd) -> Result<Infallible> {
     let req = ctx.req;
     let attrs = &req.attrs;
     if ctx.reset_handlers {
@@ -104,11 +107,11 @@ fn run<const FULL: bool>(ctx: &Context<'_>, err_pipe: &mut RawFd) -> Result<Infa
             unsafe { signal::rt_sigaction(sig, Some(&SigAction::DEFAULT)) }?;
         }
     }
-    if ctx.sync_pipe >= 0 {
+    if ctx.sync_child_end >= 0 {
         // Our copy of the write end would keep us from ever seeing EOF if the parent gives up
         // (or dies) before writing.
-        fd::close(ctx.sync_pipe_write)?;
-        wait_for_parent(ctx.sync_pipe)?;
+        fd::close(ctx.sync_parent_end)?;
+        wait_for_parent(ctx.sync_child_end)?;
     }
     if attrs.setsid {
         process::setsid()?;
@@ -123,13 +126,13 @@ fn run<const FULL: bool>(ctx: &Context<'_>, err_pipe: &mut RawFd) -> Result<Infa
     if FULL {
         *err_pipe = keep_clear_of_actions(*err_pipe, req.actions)?;
         apply_file_actions(req.actions, *err_pipe)?;
-        set_ids(attrs)?;
         for (resource, limit) in attrs.rlimits {
             process::prlimit(0, *resource, Some(limit))?;
         }
         if let Some(mask) = attrs.umask {
             process::umask(mask);
         }
+        set_ids(attrs)?;
         if attrs.no_new_privs {
             // SAFETY: PR_SET_NO_NEW_PRIVS takes no pointer.
             unsafe { process::prctl(pr::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }?;
@@ -390,6 +393,15 @@ fn set_ids(attrs: &super::Attributes<'_>) -> Result<()> {
         process::setresgid(gid, gid, gid)?;
     }
     if let Some(uid) = attrs.uid {
+        if attrs.groups.is_none() {
+            // std's rule: a uid without groups drops the supplementary groups, which would
+            // otherwise outlive the change (root's, say). EPERM means no CAP_SETGID: a caller
+            // that could not have changed its groups either keeps them, as with std.
+            match process::setgroups(&[]) {
+                Ok(()) | Err(Errno::EPERM) => {}
+                Err(e) => return Err(e),
+            }
+        }
         process::setresuid(uid, uid, uid)?;
     }
     Ok(())
