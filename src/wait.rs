@@ -151,7 +151,9 @@ static_assertions::const_assert_eq!(offset_of!(Rusage, maxrss), 32);
 static_assertions::const_assert_eq!(offset_of!(Rusage, nivcsw), 136);
 
 /// How a child ended (or stopped): the `wait` status word, decoded like std's `ExitStatus`.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+///
+/// `Default` is the status of a child that exited with code 0, as std's.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct ExitStatus(i32);
 
 impl ExitStatus {
@@ -209,9 +211,10 @@ impl ExitStatus {
     }
 }
 
+/// As std's: `ExitStatus(unix_wait_status(256))` (the raw word; `Display` decodes it).
 impl fmt::Debug for ExitStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ExitStatus({self})")
+        write!(f, "ExitStatus(unix_wait_status({}))", self.0)
     }
 }
 

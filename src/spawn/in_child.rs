@@ -27,8 +27,9 @@ use crate::fd::{self, RawFd};
 use crate::process::{self, ID_UNCHANGED, Pid, pr};
 use crate::signal::{self, SigAction, SigHandler, SigHow, SigSet, Signal};
 
-/// Where `Program::Search` looks when the environment has no `PATH` (musl's choice).
-pub(super) const DEFAULT_PATH: &[u8] = b"/usr/local/bin:/bin:/usr/bin";
+/// Where `Program::Search` looks when the environment has no `PATH`: glibc's default
+/// (`confstr(_CS_PATH)`), the one std's `Command` and Debian's programs use.
+pub(super) const DEFAULT_PATH: &[u8] = b"/bin:/usr/bin";
 
 /// Longest path the kernel accepts, with its NUL.
 const PATH_MAX: usize = 4096;
@@ -425,16 +426,17 @@ fn exec_search(name: &CStr, path_list: &[u8], req: &Spawn<'_>) -> Errno {
     let mut saw_eacces = false;
     let mut last = Errno::ENOENT;
     for dir in path_list.split(|&b| b == b':') {
-        // An empty entry is the current directory.
-        let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
-        let len = dir.len() + 1 + file.len();
+        // An empty entry is the current directory: the name alone, as glibc's execvp tries it
+        // (a script then sees `name` as its `$0`, not `./name`).
+        let slash = usize::from(!dir.is_empty());
+        let len = dir.len() + slash + file.len();
         if len >= buf.len() {
             last = Errno::ENAMETOOLONG;
             continue;
         }
         buf[..dir.len()].copy_from_slice(dir);
         buf[dir.len()] = b'/';
-        buf[dir.len() + 1..len].copy_from_slice(file);
+        buf[dir.len() + slash..len].copy_from_slice(file);
         buf[len] = 0;
         // SAFETY: no NUL before `len`: `dir` comes from `Context::path` (an environment entry's
         // bytes or DEFAULT_PATH) and `file` from a `CStr`.

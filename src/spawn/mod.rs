@@ -50,11 +50,12 @@ pub enum Program<'a> {
     /// Exactly this path (relative paths resolve against the child's working directory, after
     /// the file actions' `chdir`).
     Path(&'a CStr),
-    /// A name searched like `execvpe`: a name with a `/` is used as is; otherwise each
-    /// directory of `PATH` is tried, `PATH` taken from the child's environment (or
-    /// `/usr/local/bin:/bin:/usr/bin` when it has none). `EACCES` if a candidate existed but
-    /// could not be executed, else the last error (`ENOENT`). There is no `/bin/sh` fallback
-    /// for `ENOEXEC`: that error is returned.
+    /// A name searched like glibc's `execvpe`: a name with a `/` is used as is; otherwise each
+    /// directory of `PATH` is tried (an empty entry: the name alone, in the working
+    /// directory), `PATH` taken from the child's environment (or `/bin:/usr/bin`, glibc's
+    /// default, when it has none). `EACCES` if a candidate existed but could not be executed,
+    /// else the last error (`ENOENT`). There is no `/bin/sh` fallback for `ENOEXEC`: that error
+    /// is returned, as by `posix_spawnp`.
     Search(&'a CStr),
 }
 
