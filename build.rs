@@ -1,5 +1,6 @@
 //! Refuses targets vspawn does not support, with one clear message, and declares the cfgs and
-//! link arguments the package needs.
+//! link arguments the package needs. (`tests/build_targets.rs` includes this file to test
+//! [`unsupported`].)
 
 use std::env;
 use std::fs;
@@ -7,17 +8,80 @@ use std::path::Path;
 
 fn main() {
     println!("cargo::rerun-if-changed=build.rs");
-    let os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
-    let arch = env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
-    let supported_arch = matches!(arch.as_str(), "x86_64" | "aarch64" | "riscv64");
-    if os != "linux" || !supported_arch {
-        let target = env::var("TARGET").unwrap_or_default();
+    // The planted fault of scripts/fault-proof (a clone child clobbering its parent's stack,
+    // `fault_clobber!` in arch/): a cfg that only that script sets, through RUSTFLAGS, so that no
+    // crate of a build can turn it on the way it could a feature.
+    println!("cargo::rustc-check-cfg=cfg(vspawn_fault_clobber)");
+    let var = |name: &str| env::var(name).unwrap_or_default();
+    let target = Target {
+        os: &var("CARGO_CFG_TARGET_OS"),
+        arch: &var("CARGO_CFG_TARGET_ARCH"),
+        endian: &var("CARGO_CFG_TARGET_ENDIAN"),
+        pointer_width: &var("CARGO_CFG_TARGET_POINTER_WIDTH"),
+        features: &var("CARGO_CFG_TARGET_FEATURE"),
+    };
+    if let Some(why) = unsupported(&target) {
         println!(
-            "cargo::error=vspawn supports Linux on x86_64, aarch64 and riscv64 only; \
-             target `{target}` is {os}/{arch}"
+            "cargo::error=vspawn supports Linux on x86_64, i686, aarch64, armv7, riscv64, s390x and \
+             powerpc64le only; target `{}` is not one of them: {why}",
+            var("TARGET")
         );
     }
     libc_free_link_args();
+}
+
+/// What `unsupported` looks at: the target's `cfg` values as Cargo gives them to build scripts.
+pub(crate) struct Target<'a> {
+    pub(crate) os: &'a str,
+    pub(crate) arch: &'a str,
+    pub(crate) endian: &'a str,
+    pub(crate) pointer_width: &'a str,
+    /// The enabled target features, comma-separated.
+    pub(crate) features: &'a str,
+}
+
+/// Why the crate cannot serve `target`, or `None` if it can. The assembly in `arch/` is written
+/// for one ABI per architecture; a target of the same `target_arch` with another byte order or
+/// pointer width (`aarch64_be`, the x32 ABI `x86_64-*-gnux32`, 64-bit ELFv1 big-endian
+/// `powerpc64`) or instruction set (Thumb, whose frame pointer is the syscall-number register r7)
+/// would compile into wrong code, so it is refused here.
+pub(crate) fn unsupported(target: &Target<'_>) -> Option<String> {
+    if target.os != "linux" {
+        return Some(format!("the OS is {}, not linux", target.os));
+    }
+    // (architecture, byte order, pointer width) of each supported ABI.
+    const SUPPORTED: &[(&str, &str, &str)] = &[
+        ("x86_64", "little", "64"),
+        ("x86", "little", "32"),
+        ("aarch64", "little", "64"),
+        ("arm", "little", "32"),
+        ("riscv64", "little", "64"),
+        ("s390x", "big", "64"),
+        ("powerpc64", "little", "64"),
+    ];
+    let Some(&(_, endian, width)) = SUPPORTED.iter().find(|(arch, ..)| *arch == target.arch) else {
+        return Some(format!("no assembly for the architecture {}", target.arch));
+    };
+    if target.endian != endian {
+        return Some(format!(
+            "{} is supported {endian}-endian only, this target is {}-endian",
+            target.arch, target.endian
+        ));
+    }
+    if target.pointer_width != width {
+        return Some(format!(
+            "{} is supported with {width}-bit pointers only, this target has {}-bit ones",
+            target.arch, target.pointer_width
+        ));
+    }
+    if target.arch == "arm" && target.features.split(',').any(|f| f == "thumb-mode") {
+        return Some(
+            "arm code in Thumb mode is not supported (r7, the syscall number \
+                     register, is its frame pointer)"
+                .into(),
+        );
+    }
+    None
 }
 
 /// Link arguments for the package's libc-free binaries (`vinit`, every example): `#![no_std]`

@@ -45,7 +45,7 @@ pub(crate) unsafe fn clone(
     // never falls through into the code after the asm.
     unsafe {
         trampoline!(
-            sc::nr::CLONE,
+            crate::sys::nr::CLONE,
             child,
             flags,
             in("x1") stack,
@@ -66,8 +66,13 @@ pub(crate) unsafe fn clone(
 #[inline]
 pub(crate) unsafe fn clone3(args: *mut CloneArgs, size: usize, child: ChildStart) -> usize {
     // SAFETY: as for `clone`; the kernel reads `size` bytes at `args`.
-    unsafe { trampoline!(sc::nr::CLONE3, child, args, in("x1") size,) }
+    unsafe { trampoline!(crate::sys::nr::CLONE3, child, args, in("x1") size,) }
 }
+
+/// The `tls` value of a clone with `CLONE_SETTLS` that leaves the child without a thread pointer
+/// (`tpidr_el0` 0): every thread-local access there faults instead of reaching the creator's
+/// thread-locals. `vspawn::thread` threads and `vfork` children run so.
+pub(crate) const NO_THREAD_POINTER: usize = 0;
 
 /// The one asm block of `clone` and `clone3`: the syscall `$nr` with its first argument `$first`
 /// (in x0, where the result comes back) and the other argument operands `$args`; in the child,
@@ -117,16 +122,17 @@ macro_rules! child_tail {
 }
 use child_tail;
 
-/// With the test-only feature `test-fault-clobber`, the vfork child overwrites the 8 bytes at the
-/// stack pointer it inherited (the parent's live frame). It proves that the tests which check
-/// the parent's frames can fail; only a child sharing memory can do this damage.
-#[cfg(feature = "test-fault-clobber")]
+/// With the test-only cfg `vspawn_fault_clobber` (set by scripts/fault-proof alone), the vfork
+/// child overwrites the 8 bytes at the stack pointer it inherited (the parent's live frame). It
+/// proves that the tests which check the parent's frames can fail; only a child sharing memory can
+/// do this damage.
+#[cfg(vspawn_fault_clobber)]
 macro_rules! fault_clobber {
     () => {
         "mov x9, sp\nstr x9, [sp]\n" // Clobber the parent's bottom stack slot.
     };
 }
-#[cfg(not(feature = "test-fault-clobber"))]
+#[cfg(not(vspawn_fault_clobber))]
 macro_rules! fault_clobber {
     () => {
         ""

@@ -46,7 +46,7 @@ pub(crate) unsafe fn clone(
     // never falls through into the code after the asm.
     unsafe {
         trampoline!(
-            sc::nr::CLONE,
+            crate::sys::nr::CLONE,
             child,
             flags,
             in("a1") stack,
@@ -67,8 +67,13 @@ pub(crate) unsafe fn clone(
 #[inline]
 pub(crate) unsafe fn clone3(args: *mut CloneArgs, size: usize, child: ChildStart) -> usize {
     // SAFETY: as for `clone`; the kernel reads `size` bytes at `args`.
-    unsafe { trampoline!(sc::nr::CLONE3, child, args, in("a1") size,) }
+    unsafe { trampoline!(crate::sys::nr::CLONE3, child, args, in("a1") size,) }
 }
+
+/// The `tls` value of a clone with `CLONE_SETTLS` that leaves the child without a thread pointer
+/// (`tp` 0): every thread-local access there faults instead of reaching the creator's
+/// thread-locals. `vspawn::thread` threads and `vfork` children run so.
+pub(crate) const NO_THREAD_POINTER: usize = 0;
 
 /// The one asm block of `clone` and `clone3`: the syscall `$nr` with its first argument `$first`
 /// (in a0, where the result comes back) and the other argument operands `$args`; in the child,
@@ -119,16 +124,17 @@ macro_rules! child_tail {
 }
 use child_tail;
 
-/// With the test-only feature `test-fault-clobber`, the vfork child overwrites the 8 bytes at the
-/// stack pointer it inherited (the parent's live frame). It proves that the tests which check
-/// the parent's frames can fail; only a child sharing memory can do this damage.
-#[cfg(feature = "test-fault-clobber")]
+/// With the test-only cfg `vspawn_fault_clobber` (set by scripts/fault-proof alone), the vfork
+/// child overwrites the 8 bytes at the stack pointer it inherited (the parent's live frame). It
+/// proves that the tests which check the parent's frames can fail; only a child sharing memory can
+/// do this damage.
+#[cfg(vspawn_fault_clobber)]
 macro_rules! fault_clobber {
     () => {
         "sd sp, 0(sp)\n" // Clobber the parent's bottom stack slot.
     };
 }
-#[cfg(not(feature = "test-fault-clobber"))]
+#[cfg(not(vspawn_fault_clobber))]
 macro_rules! fault_clobber {
     () => {
         ""

@@ -48,7 +48,7 @@ pub(crate) unsafe fn clone(
     // never falls through into the code after the asm.
     unsafe {
         trampoline!(
-            sc::nr::CLONE,
+            crate::sys::nr::CLONE,
             child,
             in("rdi") flags,
             in("rsi") stack,
@@ -69,8 +69,13 @@ pub(crate) unsafe fn clone(
 #[inline]
 pub(crate) unsafe fn clone3(args: *mut CloneArgs, size: usize, child: ChildStart) -> usize {
     // SAFETY: as for `clone`; the kernel reads `size` bytes at `args`.
-    unsafe { trampoline!(sc::nr::CLONE3, child, in("rdi") args, in("rsi") size,) }
+    unsafe { trampoline!(crate::sys::nr::CLONE3, child, in("rdi") args, in("rsi") size,) }
 }
+
+/// The `tls` value of a clone with `CLONE_SETTLS` that leaves the child without a thread pointer
+/// (`fs` base 0): every thread-local access there faults instead of reaching the creator's
+/// thread-locals. `vspawn::thread` threads and `vfork` children run so.
+pub(crate) const NO_THREAD_POINTER: usize = 0;
 
 /// The one asm block of `clone` and `clone3`: the syscall `$nr` with the argument operands
 /// `$args`; in the child, `child_tail!`. Evaluates to the raw syscall result, in the parent.
@@ -125,16 +130,17 @@ macro_rules! child_tail {
 }
 use child_tail;
 
-/// With the test-only feature `test-fault-clobber`, the clone child overwrites the 8 bytes at the
-/// stack pointer it inherited (for a vfork child, the bottom of the parent's live frame). It
-/// proves that the stack-bounds tests can fail; only a child sharing memory can do this damage.
-#[cfg(feature = "test-fault-clobber")]
+/// With the test-only cfg `vspawn_fault_clobber` (set by scripts/fault-proof alone), the clone
+/// child overwrites the 8 bytes at the stack pointer it inherited (for a vfork child, the bottom of
+/// the parent's live frame). It proves that the stack-bounds tests can fail; only a child sharing
+/// memory can do this damage.
+#[cfg(vspawn_fault_clobber)]
 macro_rules! fault_clobber {
     () => {
         "mov qword ptr [rsp + 128], rsp\n" // Clobber the word at the inherited stack pointer.
     };
 }
-#[cfg(not(feature = "test-fault-clobber"))]
+#[cfg(not(vspawn_fault_clobber))]
 macro_rules! fault_clobber {
     () => {
         ""
@@ -150,7 +156,7 @@ pub(crate) unsafe extern "C" fn sigreturn_restorer() {
         "mov eax, {nr}",                  // SYS_rt_sigreturn
         "syscall",                        // Restores the frame the kernel pushed; never returns.
         "ud2",
-        nr = const sc::nr::RT_SIGRETURN,
+        nr = const crate::sys::nr::RT_SIGRETURN,
     )
 }
 

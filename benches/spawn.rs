@@ -55,6 +55,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use vspawn::spawn::{CStrArray, Program, Spawn};
+use vspawn::wait::WaitOptions;
 
 /// Parent memory sizes: label and bytes.
 const SIZES: [(&str, usize); 3] = [("16 MiB", 16 << 20), ("1 GiB", 1 << 30), ("4 GiB", 4 << 30)];
@@ -218,7 +219,8 @@ fn vspawn_vfork(t: &Target) {
     };
     // SAFETY: the child only makes the execve syscall on data prepared here, then returns.
     let pid = unsafe { vspawn::clone::vfork(&mut child) }.expect("vspawn vfork");
-    let (_, status) = vspawn::wait::wait4(pid, 0, None).expect("vspawn vfork: wait4");
+    let (_, status) =
+        vspawn::wait::wait4(pid, WaitOptions::empty(), None).expect("vspawn vfork: wait4");
     assert_eq!(status.code(), Some(0), "vspawn vfork: exit status");
 }
 

@@ -149,7 +149,7 @@ fn drain_stdout() {
     const TCSBRK: usize = 0x5409;
     // SAFETY: TCSBRK with a non-zero argument only waits for output to drain; no pointer. An
     // error (stdout is no terminal) leaves nothing to wait for.
-    let _ = unsafe { sc::syscall3(sc::nr::IOCTL, 1, TCSBRK, 1) };
+    let _ = unsafe { vspawn::sys::syscall3(vspawn::sys::nr::IOCTL, 1, TCSBRK, 1) };
 }
 
 fn child_of_pid1(t: &mut Failure) -> Outcome {
@@ -298,13 +298,17 @@ fn orphans_are_reaped_by_pid1(t: &mut Failure) -> Outcome {
         process::getpid() != 1,
         "we are PID 1 ourselves: run us under vinit"
     );
-    let (read_end, write_end) = check(t, fd::pipe2(0), "pipe2")?;
+    let (read_end, write_end) = check(t, fd::pipe2(vspawn::fd::OFlags::empty()), "pipe2")?;
     for i in 0..ORPHANS {
         // SAFETY: this program has one thread and no locks; the children only make syscalls.
         match unsafe { clone::fork() } {
             Ok(Fork::Child) => middle(i, write_end.as_raw_fd()),
             Ok(Fork::Parent(pid)) => {
-                let (_, status) = check(t, wait::wait4(pid, 0, None), "wait4")?;
+                let (_, status) = check(
+                    t,
+                    wait::wait4(pid, vspawn::wait::WaitOptions::empty(), None),
+                    "wait4",
+                )?;
                 ensure!(t, status.code() == Some(0), "middle process {i}: {status}");
             }
             Err(e) => fail!(t, "fork {i}: {e}"),
@@ -428,7 +432,13 @@ fn proc_stat(pid: Pid) -> Option<(u8, Pid)> {
     let mut path = Buf::<32>::new();
     let _ = write!(path, "/proc/{pid}/stat\0");
     let path = CStr::from_bytes_with_nul(path.as_bytes()).ok()?;
-    let file = fd::openat(AT_FDCWD, path, oflags::O_RDONLY | oflags::O_CLOEXEC, 0).ok()?;
+    let file = fd::openat(
+        AT_FDCWD,
+        path,
+        oflags::O_RDONLY | oflags::O_CLOEXEC,
+        vspawn::fd::Mode::empty(),
+    )
+    .ok()?;
     let mut stat = [0u8; 512];
     let len = fd::read(file.as_raw_fd(), &mut stat).ok()?;
     // `PID (COMM) STATE PPID ...`; COMM may hold anything, so look after its last `)`.
@@ -446,7 +456,7 @@ fn proc_stat(pid: Pid) -> Option<(u8, Pid)> {
 /// The zombies whose parent is PID 1: how many, and one of them.
 fn zombies_of_pid1() -> Result<(usize, Pid)> {
     let flags = oflags::O_RDONLY | oflags::O_DIRECTORY | oflags::O_CLOEXEC;
-    let dir = fd::openat(AT_FDCWD, c"/proc", flags, 0)?;
+    let dir = fd::openat(AT_FDCWD, c"/proc", flags, vspawn::fd::Mode::empty())?;
     let mut buf = [0u8; 4096];
     let (mut count, mut example) = (0, 0);
     loop {
@@ -627,6 +637,15 @@ fn sleep_ms(ms: i64) {
         sec: ms / 1000,
         nsec: ms % 1000 * 1_000_000,
     };
-    // SAFETY: nanosleep reads one timespec; the remainder pointer is null.
-    let _ = unsafe { sc::syscall!(NANOSLEEP, &time as *const Timespec, 0) };
+    // SAFETY: clock_nanosleep reads one timespec; the remainder pointer is null. (Not nanosleep:
+    // the 32-bit architectures have no form of it with a 64-bit timespec.)
+    let _ = unsafe {
+        vspawn::sys::syscall!(
+            CLOCK_NANOSLEEP,
+            clock::CLOCK_MONOTONIC.raw(),
+            0,
+            &time as *const Timespec,
+            0
+        )
+    };
 }

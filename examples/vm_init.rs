@@ -141,7 +141,7 @@ fn mount_file_systems() {
     for (source, target, fstype, data) in mounts {
         // The initramfs has these directories; made here in case another one does not.
         // SAFETY: mkdirat reads one NUL-terminated path.
-        let _ = unsafe { sc::syscall!(MKDIRAT, AT_FDCWD, target.as_ptr(), 0o755) };
+        let _ = unsafe { vspawn::sys::syscall!(MKDIRAT, AT_FDCWD, target.as_ptr(), 0o755) };
         let data = if data.is_empty() {
             core::ptr::null()
         } else {
@@ -149,7 +149,7 @@ fn mount_file_systems() {
         };
         // SAFETY: mount reads NUL-terminated strings (and `data`, null or one string).
         let ret = unsafe {
-            sc::syscall!(
+            vspawn::sys::syscall!(
                 MOUNT,
                 source.as_ptr(),
                 target.as_ptr(),
@@ -171,7 +171,7 @@ fn vm_variable(buf: &mut [u8; 75]) -> &CStr {
     // struct utsname: six fields of 65 bytes; machine is the fifth.
     let mut uts = [0u8; 6 * 65];
     // SAFETY: the kernel writes one struct utsname (390 bytes) into `uts`.
-    let ret = unsafe { sc::syscall!(UNAME, uts.as_mut_ptr()) };
+    let ret = unsafe { vspawn::sys::syscall!(UNAME, uts.as_mut_ptr()) };
     let machine = match Errno::result(ret) {
         Ok(_) => &uts[4 * 65..5 * 65],
         Err(_) => &[][..],
@@ -196,7 +196,7 @@ fn run_test(path: &CStr, argv: CStrArray<'_>, envp: CStrArray<'_>) -> i32 {
         fd: 0,
         path: c"/dev/null",
         flags: oflags::O_RDONLY,
-        mode: 0,
+        mode: vspawn::fd::Mode::empty(),
     }];
     let spawned = Spawn::new(Program::Path(path), argv, envp)
         .actions(&stdin)
@@ -214,7 +214,7 @@ fn run_test(path: &CStr, argv: CStrArray<'_>, envp: CStrArray<'_>) -> i32 {
 /// as a shell reports it.
 fn reap_until(pid: Pid) -> i32 {
     loop {
-        match wait::wait4(-1, 0, None) {
+        match wait::wait4(-1, vspawn::wait::WaitOptions::empty(), None) {
             Ok((reaped, status)) if reaped == pid => return shell_status(status),
             Ok(_) | Err(Errno::EINTR) => {}
             Err(e) => {
@@ -256,7 +256,7 @@ fn clean_up_leftovers() {
 fn executable(path: &CStr) -> bool {
     const X_OK: usize = 1;
     // SAFETY: faccessat reads one NUL-terminated path.
-    let ret = unsafe { sc::syscall!(FACCESSAT, AT_FDCWD, path.as_ptr(), X_OK, 0) };
+    let ret = unsafe { vspawn::sys::syscall!(FACCESSAT, AT_FDCWD, path.as_ptr(), X_OK, 0) };
     Errno::result(ret).is_ok()
 }
 
@@ -268,8 +268,8 @@ fn power_off() -> i32 {
     const CMD_POWER_OFF: usize = 0x4321_fedc;
     // SAFETY: sync takes no arguments; reboot with the power-off command takes no pointer.
     let ret = unsafe {
-        sc::syscall!(SYNC);
-        sc::syscall!(REBOOT, MAGIC1, MAGIC2, CMD_POWER_OFF, 0)
+        vspawn::sys::syscall!(SYNC);
+        vspawn::sys::syscall!(REBOOT, MAGIC1, MAGIC2, CMD_POWER_OFF, 0)
     };
     if let Err(e) = Errno::result(ret) {
         console(format_args!("vm_init: cannot power off: {e}\n"));
@@ -344,7 +344,7 @@ impl TestList {
         dir_z[..dir.len()].copy_from_slice(dir.as_bytes());
         let dir_c = CStr::from_bytes_until_nul(&dir_z).unwrap_or(c"/");
         let flags = oflags::O_RDONLY | oflags::O_DIRECTORY | oflags::O_CLOEXEC;
-        let dir_fd = match fd::openat(AT_FDCWD, dir_c, flags, 0) {
+        let dir_fd = match fd::openat(AT_FDCWD, dir_c, flags, vspawn::fd::Mode::empty()) {
             Ok(dir_fd) => dir_fd,
             Err(e) => {
                 console(format_args!("vm_init: cannot open {dir}: {e}\n"));

@@ -1,7 +1,8 @@
 //! Picks this target's file from `arch/`, where all of the crate's assembly lives.
 //!
 //! Every file there defines the same items: the `clone` and `clone3` trampolines, the
-//! `_start` macro (feature `entry`) and, where the kernel `sigaction` has the field (x86_64,
+//! `_start` macro (feature `entry`), `NO_THREAD_POINTER` (the TLS value of a child that must have
+//! no thread pointer) and, where the kernel `sigaction` has the field (x86_64,
 //! aarch64), the signal restorer constant. Adding an architecture means one file there and one
 //! line here.
 

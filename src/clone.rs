@@ -11,83 +11,101 @@ use core::mem::{offset_of, size_of};
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::errno::{Errno, Result};
-use crate::fd::{OwnedFd, RawFd};
+use crate::fd::RawFd;
 use crate::process::Pid;
 use crate::signal::Signal;
+use crate::wait::PidFd;
 
 /// The function a clone child runs: it gets the `arg` given to the clone call, and its result
 /// becomes the child's exit status (for a thread, the value `exit` is called with).
 pub type ChildFn = unsafe extern "C" fn(usize) -> i32;
 
-/// `CLONE_*` flags (as `u64`: the two highest exist only in `clone3`).
-pub mod flags {
-    /// Child gets a new time namespace (clone3 only: in clone's flags this bit is the exit signal).
-    pub const CLONE_NEWTIME: u64 = 0x80;
-    /// Share the address space.
-    pub const CLONE_VM: u64 = 0x100;
-    /// Share root, current directory and umask.
-    pub const CLONE_FS: u64 = 0x200;
-    /// Share the fd table.
-    pub const CLONE_FILES: u64 = 0x400;
-    /// Share signal handlers (needs `CLONE_VM`).
-    pub const CLONE_SIGHAND: u64 = 0x800;
-    /// Return a pidfd for the child.
-    pub const CLONE_PIDFD: u64 = 0x1000;
-    /// Continue tracing the child if the parent is traced.
-    pub const CLONE_PTRACE: u64 = 0x2000;
-    /// Suspend the parent until the child execs or exits.
-    pub const CLONE_VFORK: u64 = 0x4000;
-    /// The child's parent is our parent.
-    pub const CLONE_PARENT: u64 = 0x8000;
-    /// Same thread group (needs `CLONE_SIGHAND`).
-    pub const CLONE_THREAD: u64 = 0x10000;
-    /// New mount namespace.
-    pub const CLONE_NEWNS: u64 = 0x20000;
-    /// Share System V semaphore undo lists.
-    pub const CLONE_SYSVSEM: u64 = 0x40000;
-    /// Set the child's TLS register from the `tls` argument.
-    pub const CLONE_SETTLS: u64 = 0x80000;
-    /// Write the child's tid at `parent_tid` (in the parent's memory).
-    pub const CLONE_PARENT_SETTID: u64 = 0x10_0000;
-    /// Clear `child_tid` and futex-wake it when the child exits.
-    pub const CLONE_CHILD_CLEARTID: u64 = 0x20_0000;
-    /// Do not let a tracer force tracing on the child.
-    pub const CLONE_UNTRACED: u64 = 0x80_0000;
-    /// Write the child's tid at `child_tid` (in the child's memory).
-    pub const CLONE_CHILD_SETTID: u64 = 0x100_0000;
-    /// New cgroup namespace.
-    pub const CLONE_NEWCGROUP: u64 = 0x200_0000;
-    /// New UTS namespace.
-    pub const CLONE_NEWUTS: u64 = 0x400_0000;
-    /// New IPC namespace.
-    pub const CLONE_NEWIPC: u64 = 0x800_0000;
-    /// New user namespace.
-    pub const CLONE_NEWUSER: u64 = 0x1000_0000;
-    /// New pid namespace.
-    pub const CLONE_NEWPID: u64 = 0x2000_0000;
-    /// New network namespace.
-    pub const CLONE_NEWNET: u64 = 0x4000_0000;
-    /// Share the I/O context.
-    pub const CLONE_IO: u64 = 0x8000_0000;
-    /// Reset every handled signal to its default in the child (clone3 only, Linux 5.5).
-    pub const CLONE_CLEAR_SIGHAND: u64 = 0x1_0000_0000;
-    /// Start the child in the cgroup given by `cgroup` (clone3 only, Linux 5.7).
-    pub const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
-    /// The low byte of clone's flags: the exit signal.
-    pub const CSIGNAL: u64 = 0xff;
+crate::bits::bit_flags! {
+    /// `CLONE_*` flags (a `u64`: the highest exist only in `clone3`), without the exit signal,
+    /// which [`clone`] and [`Clone3`] take apart, as a [`Signal`].
+    ///
+    /// ```
+    /// use vspawn::clone::CloneFlags;
+    ///
+    /// let thread = CloneFlags::CLONE_VM | CloneFlags::CLONE_THREAD | CloneFlags::CLONE_SIGHAND;
+    /// assert!(thread.contains(CloneFlags::CLONE_VM));
+    /// assert_eq!(thread.bits(), 0x10900);
+    /// assert_eq!(format!("{thread:?}"), "CloneFlags(CLONE_VM | CLONE_SIGHAND | CLONE_THREAD)");
+    /// ```
+    pub struct CloneFlags: u64;
+    /// The [`CloneFlags`] as constants, for `use vspawn::clone::flags::*`.
+    pub mod flags {
+        /// Child gets a new time namespace (clone3 only: in clone's flags this bit is the exit signal).
+        const CLONE_NEWTIME = 0x80;
+        /// Share the address space.
+        const CLONE_VM = 0x100;
+        /// Share root, current directory and umask.
+        const CLONE_FS = 0x200;
+        /// Share the fd table.
+        const CLONE_FILES = 0x400;
+        /// Share signal handlers (needs `CLONE_VM`).
+        const CLONE_SIGHAND = 0x800;
+        /// Return a pidfd for the child.
+        const CLONE_PIDFD = 0x1000;
+        /// Continue tracing the child if the parent is traced.
+        const CLONE_PTRACE = 0x2000;
+        /// Suspend the parent until the child execs or exits.
+        const CLONE_VFORK = 0x4000;
+        /// The child's parent is our parent.
+        const CLONE_PARENT = 0x8000;
+        /// Same thread group (needs `CLONE_SIGHAND`).
+        const CLONE_THREAD = 0x10000;
+        /// New mount namespace.
+        const CLONE_NEWNS = 0x20000;
+        /// Share System V semaphore undo lists.
+        const CLONE_SYSVSEM = 0x40000;
+        /// Set the child's TLS register from the `tls` argument.
+        const CLONE_SETTLS = 0x80000;
+        /// Write the child's tid at `parent_tid` (in the parent's memory).
+        const CLONE_PARENT_SETTID = 0x10_0000;
+        /// Clear `child_tid` and futex-wake it when the child exits.
+        const CLONE_CHILD_CLEARTID = 0x20_0000;
+        /// Do not let a tracer force tracing on the child.
+        const CLONE_UNTRACED = 0x80_0000;
+        /// Write the child's tid at `child_tid` (in the child's memory).
+        const CLONE_CHILD_SETTID = 0x100_0000;
+        /// New cgroup namespace.
+        const CLONE_NEWCGROUP = 0x200_0000;
+        /// New UTS namespace.
+        const CLONE_NEWUTS = 0x400_0000;
+        /// New IPC namespace.
+        const CLONE_NEWIPC = 0x800_0000;
+        /// New user namespace.
+        const CLONE_NEWUSER = 0x1000_0000;
+        /// New pid namespace.
+        const CLONE_NEWPID = 0x2000_0000;
+        /// New network namespace.
+        const CLONE_NEWNET = 0x4000_0000;
+        /// Share the I/O context.
+        const CLONE_IO = 0x8000_0000;
+        /// Reset every handled signal to its default in the child (clone3 only, Linux 5.5).
+        const CLONE_CLEAR_SIGHAND = 0x1_0000_0000;
+        /// Start the child in the cgroup given by `cgroup` (clone3 only, Linux 5.7).
+        const CLONE_INTO_CGROUP = 0x2_0000_0000;
+    }
 }
 use flags::*;
+
+/// The low byte of clone's flag word: the exit signal.
+const CSIGNAL: u64 = 0xff;
 
 /// An obsolete flag, ignored by clone and refused by clone3.
 const CLONE_DETACHED: u64 = 0x40_0000;
 
 /// Flags only `clone3` can express; asked of `clone` they are an unsupported request.
-const CLONE3_ONLY: u64 = CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP | CLONE_NEWTIME;
+const CLONE3_ONLY: CloneFlags = CLONE_CLEAR_SIGHAND
+    .union(CLONE_INTO_CGROUP)
+    .union(CLONE_NEWTIME);
 
 /// The kernel's `struct clone_args` (version 2, 88 bytes: up to `cgroup`).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
-pub struct CloneArgs {
+pub(crate) struct CloneArgs {
     /// `CLONE_*` flags, without the exit signal.
     pub flags: u64,
     /// With `CLONE_PIDFD`: where the kernel stores the pidfd (an `int`).
@@ -121,26 +139,48 @@ static_assertions::const_assert_eq!(offset_of!(CloneArgs, cgroup), 80);
 static CLONE3_MISSING: AtomicBool = AtomicBool::new(false);
 
 /// Whether `clone3` is still believed to work in this process (no ENOSYS seen yet).
+#[must_use]
 pub fn clone3_available() -> bool {
     !CLONE3_MISSING.load(Ordering::Relaxed)
 }
 
 /// Makes this process behave as if `clone3` were missing (`true`) or retries it (`false`).
 ///
-/// Meant for tests of the fallback path, and for sandboxes whose seccomp policy kills rather
-/// than refuses clone3. With clone3 disabled, requests only clone3 can serve fail with
-/// `EOPNOTSUPP`.
+/// A documented hook for two users: tests of the fallback path (every spawn then takes the
+/// `clone` route, as on a kernel before 5.3), and sandboxes whose seccomp policy *kills* a
+/// process that calls clone3 instead of refusing it with ENOSYS. With clone3 disabled,
+/// requests only clone3 can serve fail with `EOPNOTSUPP`.
 pub fn set_clone3_disabled(disabled: bool) {
     CLONE3_MISSING.store(disabled, Ordering::Relaxed);
 }
 
 /// The low-level `clone`: creates a task with any flag set and runs `f(arg)` in it.
 ///
-/// `flags` is the kernel's clone flag word, the exit signal in its low byte (`SIGCHLD` for a
-/// child process, 0 for a thread). `stack` is the *top* of the child's stack; `None` runs the
-/// child on the caller's stack, below the current stack pointer (only sound with
-/// `CLONE_VFORK`, or without `CLONE_VM`). Returns the child's id in the parent; the child never
-/// returns here: it ends with `exit(f(arg))`.
+/// `exit_signal` is the signal the parent gets when the child ends (`SIGCHLD` for a child
+/// process; `None` for a thread, or a child waited for with `__WALL`). `stack` is the *top* of
+/// the child's stack; `None` runs the child on the caller's stack, below the current stack
+/// pointer (only sound with `CLONE_VFORK`, or without `CLONE_VM`). Returns the child's id in the
+/// parent; the child never returns here: it ends with `exit(f(arg))` (`exit_group` unless it is
+/// a thread). `EOPNOTSUPP` for the flags only [`clone3`] has.
+///
+/// ```
+/// use vspawn::clone::{CloneFlags, clone};
+/// use vspawn::signal::Signal;
+/// use vspawn::wait::{WaitOptions, wait4};
+///
+/// extern "C" fn child(arg: usize) -> i32 {
+///     arg as i32 + 1
+/// }
+/// let null = core::ptr::null_mut();
+/// // SAFETY: no CLONE_VM: the child runs `child` in its own copy of our memory, on its copy of
+/// // our stack, and touches nothing else.
+/// let pid = unsafe {
+///     clone(CloneFlags::empty(), Some(Signal::SIGCHLD), None, null, null, 0, child, 41)
+/// }?;
+/// let (_, status) = wait4(pid, WaitOptions::empty(), None)?;
+/// assert_eq!(status.code(), Some(42));
+/// # Ok::<(), vspawn::Errno>(())
+/// ```
 ///
 /// # Safety
 ///
@@ -152,8 +192,11 @@ pub fn set_clone3_disabled(disabled: bool) {
 ///   as the kernel may write them (`CLONE_CHILD_CLEARTID`: until the child exits).
 /// - `f` must be callable with `arg` in the child's situation: with shared memory, no locks that
 ///   another thread may hold, no allocation unless the allocator is safe there, no unwinding.
+// The syscall's five arguments, the exit signal apart, and the child's function and argument.
+#[allow(clippy::too_many_arguments)]
 pub unsafe fn clone(
-    flags: u64,
+    flags: CloneFlags,
+    exit_signal: Option<Signal>,
     stack: Option<*mut u8>,
     parent_tid: *mut Pid,
     child_tid: *mut Pid,
@@ -161,21 +204,16 @@ pub unsafe fn clone(
     f: ChildFn,
     arg: usize,
 ) -> Result<Pid> {
-    if flags & CLONE3_ONLY != 0 || flags > u64::from(u32::MAX) {
+    // clone's word has 32 bits of flags, the low byte of which is the exit signal.
+    if flags.intersects(CLONE3_ONLY) || flags.bits() > u64::from(u32::MAX) {
         return Err(Errno::EOPNOTSUPP);
     }
+    let word = flags.bits() | exit_signal.map_or(0, Signal::raw) as u64;
     let stack = stack.unwrap_or(core::ptr::null_mut());
+    let start = ChildStart::new(flags, f, arg);
     // SAFETY: the caller upholds the contract above, which is the trampoline's.
-    let ret = unsafe {
-        crate::arch::clone(
-            flags as usize,
-            stack,
-            parent_tid,
-            child_tid,
-            tls,
-            ChildStart::new(flags, f, arg),
-        )
-    };
+    let ret =
+        unsafe { crate::arch::clone(word as usize, stack, parent_tid, child_tid, tls, start) };
     Errno::result(ret).map(|pid| pid as Pid)
 }
 
@@ -192,21 +230,33 @@ impl ChildStart {
     /// `exit_group`, being a process of its own. (The kernel treats both alike there, but
     /// qemu-user emulates a thread's `exit` with a lock that a fork child may have copied while
     /// held, and would hang in it.)
-    fn new(flags: u64, f: ChildFn, arg: usize) -> ChildStart {
-        let exit_nr = if flags & CLONE_THREAD != 0 {
-            sc::nr::EXIT
+    fn new(flags: CloneFlags, f: ChildFn, arg: usize) -> ChildStart {
+        let exit_nr = if flags.contains(CLONE_THREAD) {
+            crate::sys::nr::EXIT
         } else {
-            sc::nr::EXIT_GROUP
+            crate::sys::nr::EXIT_GROUP
         };
         ChildStart { f, arg, exit_nr }
     }
 }
 
-/// The typed request for [`clone3`].
+/// The typed request for [`clone3`], built from [`Clone3::new`] (a child process: no flags,
+/// `SIGCHLD` when it ends, on the caller's stack) with the methods below.
+///
+/// ```
+/// use vspawn::clone::{Clone3, CloneFlags};
+/// use vspawn::signal::Signal;
+///
+/// let req = Clone3::new().flags(CloneFlags::CLONE_PIDFD).exit_signal(Some(Signal::SIGUSR1));
+/// assert_eq!(req.flags, CloneFlags::CLONE_PIDFD);
+/// assert_eq!(req.exit_signal, Some(Signal::SIGUSR1));
+/// ```
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+#[must_use]
 pub struct Clone3<'a> {
-    /// `CLONE_*` flags; do not put the exit signal here.
-    pub flags: u64,
+    /// `CLONE_*` flags (the exit signal is apart).
+    pub flags: CloneFlags,
     /// The signal sent to the parent when the child ends (`None`: no signal; such a child is
     /// waited for with `__WALL`/`__WCLONE`).
     pub exit_signal: Option<Signal>,
@@ -226,8 +276,15 @@ pub struct Clone3<'a> {
 
 impl Default for Clone3<'_> {
     fn default() -> Self {
+        Clone3::new()
+    }
+}
+
+impl<'a> Clone3<'a> {
+    /// A child process: no flags, `SIGCHLD` when it ends, on the caller's stack.
+    pub const fn new() -> Clone3<'a> {
         Clone3 {
-            flags: 0,
+            flags: CloneFlags::empty(),
             exit_signal: Some(Signal::SIGCHLD),
             child_tid: core::ptr::null_mut(),
             parent_tid: core::ptr::null_mut(),
@@ -237,15 +294,66 @@ impl Default for Clone3<'_> {
             cgroup: None,
         }
     }
+
+    /// Sets the `CLONE_*` flags.
+    pub const fn flags(mut self, flags: CloneFlags) -> Clone3<'a> {
+        self.flags = flags;
+        self
+    }
+
+    /// Sets the exit signal (`None`: none).
+    pub const fn exit_signal(mut self, sig: Option<Signal>) -> Clone3<'a> {
+        self.exit_signal = sig;
+        self
+    }
+
+    /// Sets the child's tid slot (`CLONE_CHILD_SETTID`, `CLONE_CHILD_CLEARTID`).
+    pub const fn child_tid(mut self, slot: *mut Pid) -> Clone3<'a> {
+        self.child_tid = slot;
+        self
+    }
+
+    /// Sets the parent's tid slot (`CLONE_PARENT_SETTID`).
+    pub const fn parent_tid(mut self, slot: *mut Pid) -> Clone3<'a> {
+        self.parent_tid = slot;
+        self
+    }
+
+    /// Runs the child on `size` bytes of stack from `lowest` up.
+    pub const fn stack(mut self, lowest: *mut u8, size: usize) -> Clone3<'a> {
+        self.stack = Some((lowest, size));
+        self
+    }
+
+    /// Sets the TLS value (`CLONE_SETTLS`).
+    pub const fn tls(mut self, tls: usize) -> Clone3<'a> {
+        self.tls = tls;
+        self
+    }
+
+    /// Sets the pids to give the child, innermost namespace first.
+    pub const fn set_tid(mut self, pids: &'a [Pid]) -> Clone3<'a> {
+        self.set_tid = pids;
+        self
+    }
+
+    /// Starts the child in the cgroup of this directory fd (`CLONE_INTO_CGROUP` is added).
+    pub const fn cgroup(mut self, dir: RawFd) -> Clone3<'a> {
+        self.cgroup = Some(dir);
+        self
+    }
 }
 
 /// What a successful [`clone3`] gives the parent.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Cloned {
     /// The child's id.
     pub pid: Pid,
-    /// The child's pidfd, when `CLONE_PIDFD` was asked.
-    pub pidfd: Option<OwnedFd>,
+    /// The child's pidfd, when `CLONE_PIDFD` was asked and the kernel made one (`None` from the
+    /// `clone` fallback on kernels before 5.2, which ignore the flag: open one with
+    /// [`pidfd_open`](crate::wait::pidfd_open), Linux 5.3, while the child cannot be reaped).
+    pub pidfd: Option<PidFd>,
 }
 
 /// `clone3` with typed arguments, falling back to [`clone`] where clone3 is missing (ENOSYS:
@@ -255,6 +363,24 @@ pub struct Cloned {
 /// `EOPNOTSUPP` instead of being dropped.
 ///
 /// `CLONE_INTO_CGROUP` is added when `cgroup` is given.
+///
+/// ```
+/// use vspawn::clone::{Clone3, CloneFlags, clone3};
+/// use vspawn::wait::{WaitId, WaitOptions, waitid};
+///
+/// extern "C" fn child(_: usize) -> i32 {
+///     7
+/// }
+/// let req = Clone3::new().flags(CloneFlags::CLONE_PIDFD);
+/// // SAFETY: no CLONE_VM: the child runs `child` in its own copy of our memory.
+/// let cloned = unsafe { clone3(&req, child, 0) }?;
+/// // Waited for through its pidfd (Linux 5.4), which cannot name a recycled pid.
+/// let pidfd = cloned.pidfd.expect("a pidfd");
+/// let info = waitid(WaitId::PidFd(&pidfd), WaitOptions::WEXITED, None)?;
+/// assert_eq!(info.pid(), cloned.pid);
+/// assert_eq!(info.exit_status().and_then(|s| s.code()), Some(7));
+/// # Ok::<(), vspawn::Errno>(())
+/// ```
 ///
 /// # Safety
 ///
@@ -271,7 +397,7 @@ pub unsafe fn clone3(req: &Clone3<'_>, f: ChildFn, arg: usize) -> Result<Cloned>
     if clone3_available() {
         let (stack, stack_size) = req.stack.map_or((0, 0), |(p, n)| (p as u64, n as u64));
         let mut args = CloneArgs {
-            flags,
+            flags: flags.bits(),
             pidfd: pidfd_slot as u64,
             child_tid: req.child_tid as u64,
             parent_tid: req.parent_tid as u64,
@@ -306,19 +432,17 @@ pub unsafe fn clone3(req: &Clone3<'_>, f: ChildFn, arg: usize) -> Result<Cloned>
     // reading the low flag bits as the exit signal, ignoring the exit signal of a thread, or taking
     // a stack of size 0: the fallback refuses it the same way.
     let stack_invalid = req.stack.is_some_and(|(p, n)| p.is_null() != (n == 0));
-    if flags & (CLONE_DETACHED | (CSIGNAL & !CLONE_NEWTIME)) != 0
-        || (flags & (CLONE_THREAD | CLONE_PARENT) != 0 && exit_signal != 0)
+    if flags.bits() & (CLONE_DETACHED | (CSIGNAL & !CLONE_NEWTIME.bits())) != 0
+        || (flags.intersects(CLONE_THREAD | CLONE_PARENT) && exit_signal != 0)
         || stack_invalid
     {
         return Err(Errno::EINVAL);
     }
-    if !req.set_tid.is_empty()
-        || flags & (CLONE_PIDFD | CLONE_PARENT_SETTID) == CLONE_PIDFD | CLONE_PARENT_SETTID
-    {
+    if !req.set_tid.is_empty() || flags.contains(CLONE_PIDFD | CLONE_PARENT_SETTID) {
         return Err(Errno::EOPNOTSUPP);
     }
     // clone puts the pidfd where clone3 has the parent tid.
-    let parent_slot = if flags & CLONE_PIDFD != 0 {
+    let parent_slot = if flags.contains(CLONE_PIDFD) {
         pidfd_slot
     } else {
         req.parent_tid
@@ -327,7 +451,8 @@ pub unsafe fn clone3(req: &Clone3<'_>, f: ChildFn, arg: usize) -> Result<Cloned>
     // SAFETY: the same request in clone's form; `clone` refuses the clone3-only flags.
     let pid = unsafe {
         clone(
-            flags | exit_signal,
+            flags,
+            req.exit_signal,
             stack_top,
             parent_slot,
             req.child_tid,
@@ -339,12 +464,31 @@ pub unsafe fn clone3(req: &Clone3<'_>, f: ChildFn, arg: usize) -> Result<Cloned>
     Ok(cloned(pid, flags, pidfd))
 }
 
-fn cloned(pid: Pid, flags: u64, pidfd: RawFd) -> Cloned {
-    let pidfd = (flags & CLONE_PIDFD != 0).then(|| {
-        // SAFETY: with CLONE_PIDFD the kernel created this fd (close-on-exec) for us.
-        unsafe { OwnedFd::from_raw_fd(pidfd) }
+/// The parent's result. `pidfd` is the slot's value, still -1 where the kernel did not fill it:
+/// `clone` before Linux 5.2 ignores the unknown `CLONE_PIDFD` bit, and the child exists all the
+/// same, so that is `pidfd: None` rather than an error or an `OwnedFd` of -1.
+fn cloned(pid: Pid, flags: CloneFlags, pidfd: RawFd) -> Cloned {
+    let pidfd = (flags.contains(CLONE_PIDFD) && pidfd >= 0).then(|| {
+        // SAFETY: with CLONE_PIDFD the kernel created this pidfd (close-on-exec) for us.
+        unsafe { PidFd::from_raw_fd(pidfd) }
     });
     Cloned { pid, pidfd }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pidfd_slot_the_kernel_left_unset_is_no_pidfd() {
+        // Before Linux 5.2, clone ignores CLONE_PIDFD and leaves the slot at -1 (failed before
+        // the fix: `Some(OwnedFd(-1))`, whose drop closed fd -1).
+        let got = cloned(1234, CLONE_PIDFD, -1);
+        assert_eq!(got.pid, 1234);
+        assert!(got.pidfd.is_none(), "{got:?}");
+        let without = cloned(1234, CloneFlags::empty(), 5);
+        assert!(without.pidfd.is_none(), "no CLONE_PIDFD: no pidfd");
+    }
 }
 
 /// Which side of a [`fork`] we are on.
@@ -367,17 +511,30 @@ pub enum Fork {
 /// calls) until it execs or exits.
 pub unsafe fn fork() -> Result<Fork> {
     // SAFETY: a plain clone with no pointers; the caller accepts the child's restrictions.
-    let ret = unsafe { sc::syscall5(sc::nr::CLONE, Signal::SIGCHLD.raw() as usize, 0, 0, 0, 0) };
+    let ret = unsafe {
+        crate::sys::syscall5(
+            crate::sys::nr::CLONE,
+            Signal::SIGCHLD.raw() as usize,
+            0,
+            0,
+            0,
+            0,
+        )
+    };
     match Errno::result(ret)? {
         0 => Ok(Fork::Child),
         pid => Ok(Fork::Parent(pid as Pid)),
     }
 }
 
-/// Exit status of a clone child whose function panicked.
+/// What `join` returns for a [`thread`](crate::thread) whose closure panicked, in a libc-free
+/// program (the panic handler of [`entry`](mod@crate::entry) ends that thread alone with it).
 pub const CHILD_PANIC_STATUS: i32 = 127;
 
 /// Runs the closure `arg` points to (the trampoline's entry for closure-based children).
+///
+/// No panic is caught here, on purpose: the child has no thread pointer (see [`vfork`]), and a
+/// catch would need the panic machinery's thread-locals, which are the parent's.
 ///
 /// # Safety
 ///
@@ -386,22 +543,6 @@ unsafe extern "C" fn call_closure<F: FnMut() -> i32>(arg: usize) -> i32 {
     // SAFETY: the caller passes the address of an `F` it keeps alive and does not touch while
     // the child runs (the parent is suspended, or the closure was moved to the child).
     let f = unsafe { &mut *(arg as *mut F) };
-    call_stopping_unwind(f)
-}
-
-/// Calls `f`; a panic ends up as [`CHILD_PANIC_STATUS`]. The panic must be *caught* here: the
-/// unwinder's search phase looks for a handler before any cleanup runs, and it cannot walk past
-/// the assembly frame that started the child, so with no handler below it Rust aborts the child
-/// (`SIGABRT`) and a vfork child leaves the shared panic count raised in its parent.
-#[cfg(feature = "std")]
-pub(crate) fn call_stopping_unwind<F: FnMut() -> i32>(f: &mut F) -> i32 {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or(CHILD_PANIC_STATUS)
-}
-
-/// Without std no panic can be caught: the unwinder's search finds no handler before the
-/// trampoline (whose unwind information ends the chain there) and the child aborts (`SIGABRT`).
-#[cfg(not(feature = "std"))]
-pub(crate) fn call_stopping_unwind<F: FnMut() -> i32>(f: &mut F) -> i32 {
     f()
 }
 
@@ -409,33 +550,59 @@ pub(crate) fn call_stopping_unwind<F: FnMut() -> i32>(f: &mut F) -> i32 {
 /// stack, below its live frames; the parent is suspended until the child execs or exits, then
 /// gets the child's pid.
 ///
-/// The child's result is its exit status (if it does not exec). A panic in `child` ends the child
-/// with status 127 when the `std` feature is on (with `panic = "abort"`, or without `std`, the
-/// abort kills it with `SIGABRT` instead).
+/// The child's result is its exit status (if it does not exec).
+///
+/// The child runs **without a thread pointer** (`CLONE_SETTLS` with none): every thread-local
+/// access faults there instead of reaching the suspended parent's thread-locals, which the child
+/// would otherwise share. So nothing the child does can change the parent's per-thread state: a
+/// panic in a program with std ends the child by `SIGSEGV` (std's panic machinery counts panics
+/// in a thread-local) and the parent's `std::thread::panicking()` stays false; in a libc-free
+/// program ([`entry!`](crate::entry!)) the panic handler ends the child with status 101. libc
+/// functions use thread-locals too (`errno`, locks, the stack protector's canary): call the
+/// crate's own syscall wrappers ([`exec::execve`](crate::exec::execve),
+/// [`process::exit_group`](crate::process::exit_group), ...) instead.
 ///
 /// Under emulators that turn vfork into a fork (qemu-user, valgrind) the child gets a copy of
 /// the memory instead and the parent does not wait; code that must work everywhere should not
 /// depend on either.
 ///
+/// ```
+/// use core::ptr::{read_volatile, write_volatile};
+/// use vspawn::{clone::vfork, wait::WaitOptions, wait::wait4};
+///
+/// let mut answer = 0u32;
+/// let slot = &mut answer as *mut u32;
+/// // SAFETY: the child only writes to memory the suspended parent prepared, then returns.
+/// let pid = unsafe { vfork(&mut || { write_volatile(slot, 42); 7 }) }?;
+/// let (_, status) = wait4(pid, WaitOptions::empty(), None)?;
+/// assert_eq!(status.code(), Some(7));
+/// // On a real kernel the child wrote into our memory (under qemu-user, into a copy).
+/// assert_eq!(unsafe { read_volatile(slot) }, 42);
+/// # Ok::<(), vspawn::Errno>(())
+/// ```
+///
 /// # Safety
 ///
-/// The child shares the parent's memory, stack region, thread-locals and signal handlers, and
-/// its thread is suspended meanwhile. `child` may only: make syscalls, read and write memory the
-/// parent prepared, and return or exec. No allocation, no locks (another thread may hold them
-/// and never release them in the child's world), no unwinding, no `Drop` of the parent's
-/// values. Block signals around the call if a handler of the parent must not run in the child.
+/// The child shares the parent's memory and stack region, a copy of its signal handlers, and
+/// the parent's thread is suspended meanwhile. `child` may only: make syscalls, read and write
+/// memory the parent prepared, and return or exec. No allocation, no locks (another thread may
+/// hold them and never release them in the child's world), no thread-locals (they fault, see
+/// above), no `Drop` of the parent's values. Block signals around the call if a handler of the
+/// parent must not run in the child.
 pub unsafe fn vfork<F: FnMut() -> i32>(child: &mut F) -> Result<Pid> {
-    let flags = CLONE_VM | CLONE_VFORK | Signal::SIGCHLD.raw() as u64;
+    let flags = CLONE_VM | CLONE_VFORK | CLONE_SETTLS;
     let null = core::ptr::null_mut();
     // SAFETY: CLONE_VFORK keeps the parent suspended while the child runs below its stack
-    // pointer; `child` stays borrowed (alive) until then; the caller upholds its contract.
+    // pointer; `child` stays borrowed (alive) until then; the child has no thread pointer, so
+    // it cannot touch the parent's thread-locals; the caller upholds the rest of the contract.
     unsafe {
         clone(
             flags,
+            Some(Signal::SIGCHLD),
             None,
             null,
             null,
-            0,
+            crate::arch::NO_THREAD_POINTER,
             call_closure::<F>,
             child as *mut F as usize,
         )

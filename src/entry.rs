@@ -58,8 +58,10 @@
 //! defines one that writes the panic message to standard error (like std: `panicked at
 //! src/main.rs:7:5:` and the message) and ends the process with status 101, the status of a
 //! panicking std `main`. It exits rather than raising `SIGABRT` because an init (PID 1) ignores
-//! signals it has no handler for, even its own `abort`. A program wanting something else writes
-//! its own `#[panic_handler]`, and may call [`handle_panic`] from it.
+//! signals it has no handler for, even its own `abort`. A panic in a [`thread`](crate::thread)
+//! other than the main one ends that thread alone (its `join` returns 127); a panic in a `vfork`
+//! child ends that child. A program wanting something else writes its own `#[panic_handler]`,
+//! and may call [`handle_panic`] from it.
 //!
 //! # With the `std` feature
 //!
@@ -75,7 +77,7 @@ use core::ffi::{CStr, c_char};
 use core::fmt::{self, Write};
 use core::panic::PanicInfo;
 use core::ptr;
-use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
 
 use crate::fd::{self, RawFd};
 use crate::process;
@@ -522,25 +524,41 @@ macro_rules! panic_handler {
     () => {};
 }
 
-/// Set by the first panic, so that a panic while reporting one exits at once instead of
-/// recursing.
-static PANICKING: AtomicBool = AtomicBool::new(false);
+/// The task (thread id) that panicked last, so that a panic while reporting one ends it at once
+/// instead of recursing. A task id, not a flag: a `vfork` child shares this memory, and its
+/// panic must not silence a later one of its parent's.
+static PANICKING: AtomicI32 = AtomicI32::new(0);
 
 /// The exit status of a process that panicked, as for a panicking std `main`.
 pub const PANIC_EXIT_STATUS: i32 = 101;
 
 /// Writes `panicked at FILE:LINE:COLUMN:` and the message to standard error, then ends the
-/// process with [`PANIC_EXIT_STATUS`] (`exit_group`: every thread). A panic raised while
-/// reporting exits at once, silently.
+/// panicking task:
+///
+/// - the process (`exit_group`: every thread) with [`PANIC_EXIT_STATUS`], when it is the
+///   process's main thread or a `vfork` child (a process of its own);
+/// - only the thread, with [`CHILD_PANIC_STATUS`](crate::clone::CHILD_PANIC_STATUS), when it is
+///   another thread (a [`thread`](crate::thread)): its join reports that status, and the rest of
+///   the program goes on. Nothing is unwound: the thread's values are leaked, not dropped.
+///
+/// A panic raised while reporting ends the task at once, silently.
 ///
 /// This is what [`panic_handler!`](crate::panic_handler!) installs; a custom `#[panic_handler]`
 /// can call it after doing its own work.
 pub fn handle_panic(info: &PanicInfo<'_>) -> ! {
-    if !PANICKING.swap(true, Ordering::Relaxed) {
+    let tid = process::gettid();
+    if PANICKING.swap(tid, Ordering::Relaxed) != tid {
         let mut out = FdWriter::new(2);
         // Nothing useful can be done if standard error is gone.
         let _ = writeln!(out, "{info}");
         out.flush();
+    }
+    if tid != process::getpid() {
+        // SAFETY: a thread of a libc-free program is a `vspawn::thread` (or a raw clone of the
+        // program's own): its joiner reads only the start block above the closure's frames, and
+        // waits for the kernel's CLONE_CHILD_CLEARTID before it reuses or unmaps the stack.
+        // Nothing else may borrow from a panicking thread's frames.
+        unsafe { process::exit_thread(crate::clone::CHILD_PANIC_STATUS) }
     }
     process::exit_group(PANIC_EXIT_STATUS)
 }

@@ -21,7 +21,7 @@ pub const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
 /// NUL-terminated strings, all valid for the call.
 pub unsafe fn execve(path: &CStr, argv: *const *const c_char, envp: *const *const c_char) -> Errno {
     // SAFETY: the caller guarantees the arrays; `path` is NUL-terminated.
-    let ret = unsafe { sc::syscall!(EXECVE, path.as_ptr(), argv, envp) };
+    let ret = unsafe { crate::sys::syscall!(EXECVE, path.as_ptr(), argv, envp) };
     Errno::result(ret).err().unwrap_or(Errno::EINVAL)
 }
 
@@ -39,6 +39,6 @@ pub unsafe fn execveat(
     flags: u32,
 ) -> Errno {
     // SAFETY: as for `execve`.
-    let ret = unsafe { sc::syscall!(EXECVEAT, dirfd, path.as_ptr(), argv, envp, flags) };
+    let ret = unsafe { crate::sys::syscall!(EXECVEAT, dirfd, path.as_ptr(), argv, envp, flags) };
     Errno::result(ret).err().unwrap_or(Errno::EINVAL)
 }

@@ -7,8 +7,9 @@
 //! descriptors ([`fd`]), signals ([`signal`]), waiting and pidfds ([`wait`]), exec ([`exec`]),
 //! and identity and exit ([`process`]); threads on raw clone ([`thread`]).
 //!
-//! The crate is `#![no_std]` and its only runtime dependencies are `sc` (syscall numbers),
-//! `cfg-if` and `static_assertions`.
+//! The crate is `#![no_std]` and its only runtime dependencies are `sc` (syscall numbers and
+//! functions, on x86_64, aarch64 and riscv64: see [`sys`] for the others), `cfg-if` and
+//! `static_assertions`.
 //!
 //! Every fallible call returns [`Result`], whose error is an [`Errno`]:
 //!
@@ -42,6 +43,7 @@ extern crate alloc;
 extern crate std;
 
 mod arch;
+mod bits;
 pub mod clone;
 #[cfg(feature = "entry")]
 pub mod entry;
@@ -51,6 +53,7 @@ pub mod fd;
 pub mod process;
 pub mod signal;
 pub mod spawn;
+pub mod sys;
 pub mod thread;
 pub mod wait;
 

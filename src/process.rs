@@ -2,6 +2,7 @@
 //! `exit`, `exit_group`, `prctl`.
 
 use crate::errno::{Errno, Result};
+use crate::fd::Mode;
 use crate::signal::Signal;
 
 /// A process, thread or process-group id.
@@ -10,40 +11,63 @@ pub type Pid = i32;
 /// The calling process's id.
 pub fn getpid() -> Pid {
     // SAFETY: no arguments; cannot fail.
-    unsafe { sc::syscall!(GETPID) as Pid }
+    unsafe { crate::sys::syscall!(GETPID) as Pid }
 }
 
 /// The parent process's id (0 when the parent is outside our pid namespace).
 pub fn getppid() -> Pid {
     // SAFETY: no arguments; cannot fail.
-    unsafe { sc::syscall!(GETPPID) as Pid }
+    unsafe { crate::sys::syscall!(GETPPID) as Pid }
 }
 
 /// The calling thread's id.
 pub fn gettid() -> Pid {
     // SAFETY: no arguments; cannot fail.
-    unsafe { sc::syscall!(GETTID) as Pid }
+    unsafe { crate::sys::syscall!(GETTID) as Pid }
 }
 
 /// Sends `sig` to `pid` (> 0: a process; 0: our group; -1: every process we may signal; < -1:
 /// group `-pid`). With `None`, only checks that the target exists and may be signalled.
 pub fn kill(pid: Pid, sig: Option<Signal>) -> Result<()> {
     // SAFETY: no pointers.
-    Errno::result(unsafe { sc::syscall!(KILL, pid, sig.map_or(0, Signal::raw)) }).map(drop)
+    Errno::result(unsafe { crate::sys::syscall!(KILL, pid, sig.map_or(0, Signal::raw)) }).map(drop)
 }
 
 /// Sends `sig` to thread `tid` of thread group `tgid`.
 pub fn tgkill(tgid: Pid, tid: Pid, sig: Option<Signal>) -> Result<()> {
     // SAFETY: no pointers.
-    Errno::result(unsafe { sc::syscall!(TGKILL, tgid, tid, sig.map_or(0, Signal::raw)) }).map(drop)
+    Errno::result(unsafe { crate::sys::syscall!(TGKILL, tgid, tid, sig.map_or(0, Signal::raw)) })
+        .map(drop)
 }
 
 /// Ends the calling *thread* with `status` (`SYS_exit`). In a single-threaded process this ends
-/// the process. Nothing is flushed or unwound.
-pub fn exit(status: i32) -> ! {
+/// the process. Nothing is flushed or unwound. To end the process, use [`exit_group`] (safe).
+///
+/// # Safety
+///
+/// The thread's frames are abandoned without running a destructor, and its stack is given up
+/// while values on it may still be borrowed: a `vspawn::thread` joiner may then reuse or unmap
+/// that stack, and anything else that borrowed from these frames (a scoped thread, a lock guard
+/// another thread waits on) is left dangling. The caller must make sure nothing on this
+/// thread's stack is still in use by anyone, and that leaking it is acceptable (this is why
+/// `pthread_exit` is unsafe in Rust too). A thread that libc or std made must not end this way.
+///
+/// ```compile_fail,E0133
+/// #![forbid(unsafe_code)]
+/// vspawn::process::exit_thread(0); // unsafe: abandons the thread's frames
+/// ```
+///
+/// The same call with the caller's promise builds (in a program's only thread, it ends the
+/// program):
+///
+/// ```no_run
+/// // SAFETY: nothing on this thread's stack is borrowed by anyone.
+/// unsafe { vspawn::process::exit_thread(0) }
+/// ```
+pub unsafe fn exit_thread(status: i32) -> ! {
     loop {
         // SAFETY: exit takes no pointers and does not return.
-        unsafe { sc::syscall!(EXIT, status) };
+        unsafe { crate::sys::syscall!(EXIT, status) };
     }
 }
 
@@ -52,7 +76,7 @@ pub fn exit(status: i32) -> ! {
 pub fn exit_group(status: i32) -> ! {
     loop {
         // SAFETY: exit_group takes no pointers and does not return.
-        unsafe { sc::syscall!(EXIT_GROUP, status) };
+        unsafe { crate::sys::syscall!(EXIT_GROUP, status) };
     }
 }
 
@@ -88,32 +112,32 @@ pub unsafe fn prctl(
     arg5: usize,
 ) -> Result<usize> {
     // SAFETY: the caller vouches for any pointer among the arguments.
-    Errno::result(unsafe { sc::syscall!(PRCTL, option, arg2, arg3, arg4, arg5) })
+    Errno::result(unsafe { crate::sys::syscall!(PRCTL, option, arg2, arg3, arg4, arg5) })
 }
 
 /// Creates a new session with the caller as leader (and a new process group); returns its id.
 pub fn setsid() -> Result<Pid> {
     // SAFETY: no arguments.
-    Errno::result(unsafe { sc::syscall!(SETSID) }).map(|s| s as Pid)
+    Errno::result(unsafe { crate::sys::syscall!(SETSID) }).map(|s| s as Pid)
 }
 
 /// Moves process `pid` (0: the caller) into process group `pgid` (0: a group whose id is
 /// the pid).
 pub fn setpgid(pid: Pid, pgid: Pid) -> Result<()> {
     // SAFETY: no pointers.
-    Errno::result(unsafe { sc::syscall!(SETPGID, pid, pgid) }).map(drop)
+    Errno::result(unsafe { crate::sys::syscall!(SETPGID, pid, pgid) }).map(drop)
 }
 
 /// The process group of `pid` (0: the caller).
 pub fn getpgid(pid: Pid) -> Result<Pid> {
     // SAFETY: no pointers.
-    Errno::result(unsafe { sc::syscall!(GETPGID, pid) }).map(|p| p as Pid)
+    Errno::result(unsafe { crate::sys::syscall!(GETPGID, pid) }).map(|p| p as Pid)
 }
 
 /// The session id of `pid` (0: the caller).
 pub fn getsid(pid: Pid) -> Result<Pid> {
     // SAFETY: no pointers.
-    Errno::result(unsafe { sc::syscall!(GETSID, pid) }).map(|p| p as Pid)
+    Errno::result(unsafe { crate::sys::syscall!(GETSID, pid) }).map(|p| p as Pid)
 }
 
 const TIOCGPGRP: usize = 0x540f;
@@ -122,7 +146,8 @@ const TIOCSPGRP: usize = 0x5410;
 /// Makes process group `pgid` the foreground group of the terminal `fd` (`TIOCSPGRP`).
 pub fn tcsetpgrp(fd: crate::fd::RawFd, pgid: Pid) -> Result<()> {
     // SAFETY: the kernel reads one pid_t at the pointer, which lives for the call.
-    Errno::result(unsafe { sc::syscall!(IOCTL, fd, TIOCSPGRP, &pgid as *const Pid) }).map(drop)
+    Errno::result(unsafe { crate::sys::syscall!(IOCTL, fd, TIOCSPGRP, &pgid as *const Pid) })
+        .map(drop)
 }
 
 /// The foreground process group of the terminal `fd` (`TIOCGPGRP`); `ENOTTY` if it is no
@@ -130,55 +155,58 @@ pub fn tcsetpgrp(fd: crate::fd::RawFd, pgid: Pid) -> Result<()> {
 pub fn tcgetpgrp(fd: crate::fd::RawFd) -> Result<Pid> {
     let mut pgid: Pid = 0;
     // SAFETY: the kernel writes one pid_t at the pointer.
-    Errno::result(unsafe { sc::syscall!(IOCTL, fd, TIOCGPGRP, &mut pgid as *mut Pid) })?;
+    Errno::result(unsafe { crate::sys::syscall!(IOCTL, fd, TIOCGPGRP, &mut pgid as *mut Pid) })?;
     Ok(pgid)
 }
 
 /// The real user id.
 pub fn getuid() -> u32 {
     // SAFETY: no arguments; cannot fail.
-    unsafe { sc::syscall!(GETUID) as u32 }
+    unsafe { crate::sys::syscall!(GETUID) as u32 }
 }
 
 /// The effective user id.
 pub fn geteuid() -> u32 {
     // SAFETY: no arguments; cannot fail.
-    unsafe { sc::syscall!(GETEUID) as u32 }
+    unsafe { crate::sys::syscall!(GETEUID) as u32 }
 }
 
 /// The real group id.
 pub fn getgid() -> u32 {
     // SAFETY: no arguments; cannot fail.
-    unsafe { sc::syscall!(GETGID) as u32 }
+    unsafe { crate::sys::syscall!(GETGID) as u32 }
 }
 
 /// The effective group id.
 pub fn getegid() -> u32 {
     // SAFETY: no arguments; cannot fail.
-    unsafe { sc::syscall!(GETEGID) as u32 }
+    unsafe { crate::sys::syscall!(GETEGID) as u32 }
 }
 
-/// "Leave unchanged" for [`setresuid`] and [`setresgid`].
+/// "Leave unchanged" for [`set_thread_res_uid`] and [`set_thread_res_gid`].
 pub const ID_UNCHANGED: u32 = u32::MAX;
 
-/// Sets the real, effective and saved user ids ([`ID_UNCHANGED`] keeps one). This changes the
-/// calling *thread*'s credentials only (the kernel has no process-wide call).
-pub fn setresuid(ruid: u32, euid: u32, suid: u32) -> Result<()> {
+/// `setresuid` for the calling *thread* only: sets its real, effective and saved user ids
+/// ([`ID_UNCHANGED`] keeps one). The kernel has no process-wide call: libc's `setresuid` makes
+/// every thread call it. In a single-threaded process (a child before exec) it is the same.
+pub fn set_thread_res_uid(ruid: u32, euid: u32, suid: u32) -> Result<()> {
     // SAFETY: no pointers.
-    Errno::result(unsafe { sc::syscall!(SETRESUID, ruid, euid, suid) }).map(drop)
+    Errno::result(unsafe { crate::sys::syscall!(SETRESUID, ruid, euid, suid) }).map(drop)
 }
 
-/// Sets the real, effective and saved group ids ([`ID_UNCHANGED`] keeps one); per thread, as
-/// [`setresuid`].
-pub fn setresgid(rgid: u32, egid: u32, sgid: u32) -> Result<()> {
+/// `setresgid` for the calling *thread* only ([`ID_UNCHANGED`] keeps one), as
+/// [`set_thread_res_uid`].
+pub fn set_thread_res_gid(rgid: u32, egid: u32, sgid: u32) -> Result<()> {
     // SAFETY: no pointers.
-    Errno::result(unsafe { sc::syscall!(SETRESGID, rgid, egid, sgid) }).map(drop)
+    Errno::result(unsafe { crate::sys::syscall!(SETRESGID, rgid, egid, sgid) }).map(drop)
 }
 
-/// Sets the supplementary group list; per thread, as [`setresuid`].
-pub fn setgroups(groups: &[u32]) -> Result<()> {
+/// `setgroups` for the calling *thread* only: sets its supplementary group list, as
+/// [`set_thread_res_uid`].
+pub fn set_thread_groups(groups: &[u32]) -> Result<()> {
     // SAFETY: the kernel reads `groups.len()` gids from the slice.
-    Errno::result(unsafe { sc::syscall!(SETGROUPS, groups.len(), groups.as_ptr()) }).map(drop)
+    Errno::result(unsafe { crate::sys::syscall!(SETGROUPS, groups.len(), groups.as_ptr()) })
+        .map(drop)
 }
 
 /// A resource limit: soft (`cur`) and hard (`max`) values; [`RLIM_INFINITY`] is unlimited.
@@ -194,44 +222,110 @@ pub struct Rlimit {
 /// No limit.
 pub const RLIM_INFINITY: u64 = u64::MAX;
 
-/// Resource numbers for [`prlimit`] (`RLIMIT_*`, the same on all three architectures).
+/// A resource whose use [`prlimit`] limits (`RLIMIT_*`, the same numbers on every architecture
+/// vspawn supports). `#[non_exhaustive]`: the kernel may add more.
+///
+/// ```
+/// use vspawn::process::{Resource, prlimit};
+///
+/// let files = prlimit(0, Resource::Nofile, None)?;
+/// assert!(files.cur <= files.max);
+/// assert_eq!(Resource::Nofile as u32, 7);
+/// # Ok::<(), vspawn::Errno>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u32)]
+#[non_exhaustive]
+pub enum Resource {
+    /// CPU time, seconds (`RLIMIT_CPU`).
+    Cpu = 0,
+    /// File size, bytes (`RLIMIT_FSIZE`).
+    Fsize = 1,
+    /// Data segment, bytes (`RLIMIT_DATA`).
+    Data = 2,
+    /// Stack, bytes (`RLIMIT_STACK`).
+    Stack = 3,
+    /// Core file size, bytes (`RLIMIT_CORE`).
+    Core = 4,
+    /// Resident set (ignored by Linux) (`RLIMIT_RSS`).
+    Rss = 5,
+    /// Processes of the real user (`RLIMIT_NPROC`).
+    Nproc = 6,
+    /// Open files: one more than the highest fd number (`RLIMIT_NOFILE`).
+    Nofile = 7,
+    /// Locked memory, bytes (`RLIMIT_MEMLOCK`).
+    Memlock = 8,
+    /// Address space, bytes (`RLIMIT_AS`).
+    As = 9,
+    /// File locks (ignored by Linux) (`RLIMIT_LOCKS`).
+    Locks = 10,
+    /// Queued signals of the real user (`RLIMIT_SIGPENDING`).
+    Sigpending = 11,
+    /// Bytes in POSIX message queues (`RLIMIT_MSGQUEUE`).
+    Msgqueue = 12,
+    /// Ceiling of the nice value, as `20 - limit` (`RLIMIT_NICE`).
+    Nice = 13,
+    /// Ceiling of the real-time priority (`RLIMIT_RTPRIO`).
+    Rtprio = 14,
+    /// CPU time without a blocking syscall under a real-time policy, microseconds
+    /// (`RLIMIT_RTTIME`).
+    Rttime = 15,
+}
+
+/// The [`Resource`]s under their C names, for `use vspawn::process::rlimit::*`.
 pub mod rlimit {
-    /// CPU time, seconds.
-    pub const RLIMIT_CPU: u32 = 0;
-    /// File size, bytes.
-    pub const RLIMIT_FSIZE: u32 = 1;
-    /// Data segment, bytes.
-    pub const RLIMIT_DATA: u32 = 2;
-    /// Stack, bytes.
-    pub const RLIMIT_STACK: u32 = 3;
-    /// Core file size, bytes.
-    pub const RLIMIT_CORE: u32 = 4;
-    /// Resident set (ignored by Linux).
-    pub const RLIMIT_RSS: u32 = 5;
-    /// Processes of the real user.
-    pub const RLIMIT_NPROC: u32 = 6;
-    /// Open files: one more than the highest fd number.
-    pub const RLIMIT_NOFILE: u32 = 7;
-    /// Locked memory, bytes.
-    pub const RLIMIT_MEMLOCK: u32 = 8;
-    /// Address space, bytes.
-    pub const RLIMIT_AS: u32 = 9;
+    use super::Resource;
+
+    /// [`Resource::Cpu`].
+    pub const RLIMIT_CPU: Resource = Resource::Cpu;
+    /// [`Resource::Fsize`].
+    pub const RLIMIT_FSIZE: Resource = Resource::Fsize;
+    /// [`Resource::Data`].
+    pub const RLIMIT_DATA: Resource = Resource::Data;
+    /// [`Resource::Stack`].
+    pub const RLIMIT_STACK: Resource = Resource::Stack;
+    /// [`Resource::Core`].
+    pub const RLIMIT_CORE: Resource = Resource::Core;
+    /// [`Resource::Rss`].
+    pub const RLIMIT_RSS: Resource = Resource::Rss;
+    /// [`Resource::Nproc`].
+    pub const RLIMIT_NPROC: Resource = Resource::Nproc;
+    /// [`Resource::Nofile`].
+    pub const RLIMIT_NOFILE: Resource = Resource::Nofile;
+    /// [`Resource::Memlock`].
+    pub const RLIMIT_MEMLOCK: Resource = Resource::Memlock;
+    /// [`Resource::As`].
+    pub const RLIMIT_AS: Resource = Resource::As;
+    /// [`Resource::Locks`].
+    pub const RLIMIT_LOCKS: Resource = Resource::Locks;
+    /// [`Resource::Sigpending`].
+    pub const RLIMIT_SIGPENDING: Resource = Resource::Sigpending;
+    /// [`Resource::Msgqueue`].
+    pub const RLIMIT_MSGQUEUE: Resource = Resource::Msgqueue;
+    /// [`Resource::Nice`].
+    pub const RLIMIT_NICE: Resource = Resource::Nice;
+    /// [`Resource::Rtprio`].
+    pub const RLIMIT_RTPRIO: Resource = Resource::Rtprio;
+    /// [`Resource::Rttime`].
+    pub const RLIMIT_RTTIME: Resource = Resource::Rttime;
 }
 
 /// Sets (if `new` is given) and returns the previous limit of `resource` for process `pid`
 /// (0: the caller).
-pub fn prlimit(pid: Pid, resource: u32, new: Option<&Rlimit>) -> Result<Rlimit> {
+pub fn prlimit(pid: Pid, resource: Resource, new: Option<&Rlimit>) -> Result<Rlimit> {
     let mut old = Rlimit { cur: 0, max: 0 };
     let new_ptr = new.map_or(core::ptr::null(), |r| r as *const Rlimit);
+    let resource = resource as u32;
     // SAFETY: `new_ptr` is null or a valid rlimit; the kernel writes one into `old`.
-    let ret = unsafe { sc::syscall!(PRLIMIT64, pid, resource, new_ptr, &mut old as *mut Rlimit) };
+    let ret =
+        unsafe { crate::sys::syscall!(PRLIMIT64, pid, resource, new_ptr, &mut old as *mut Rlimit) };
     Errno::result(ret).map(|_| old)
 }
 
 /// Sets the file mode creation mask; returns the previous one.
-pub fn umask(mask: u32) -> u32 {
+pub fn umask(mask: Mode) -> Mode {
     // SAFETY: no pointers; cannot fail.
-    unsafe { sc::syscall!(UMASK, mask) as u32 }
+    Mode::from_bits_retain(unsafe { crate::sys::syscall!(UMASK, mask.bits()) as u32 })
 }
 
 /// A `struct timespec`: seconds and nanoseconds.
@@ -253,20 +347,81 @@ impl Timespec {
     }
 }
 
-/// Clocks for [`clock_gettime`].
-pub mod clock {
+/// A clock for [`clock_gettime`] (`CLOCK_*`). A newtype rather than an enum: dynamic clocks
+/// (a CPU-time clock of another process, a PTP device) are numbers the kernel computes.
+///
+/// ```
+/// use vspawn::process::{ClockId, clock_gettime};
+///
+/// let a = clock_gettime(ClockId::MONOTONIC)?;
+/// let b = clock_gettime(ClockId::MONOTONIC)?;
+/// assert!(a <= b);
+/// # Ok::<(), vspawn::Errno>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(transparent)]
+pub struct ClockId(i32);
+
+impl ClockId {
     /// Wall-clock time.
-    pub const CLOCK_REALTIME: i32 = 0;
+    pub const REALTIME: ClockId = ClockId(0);
     /// Time since an unspecified start, never jumping; excludes suspend.
-    pub const CLOCK_MONOTONIC: i32 = 1;
-    /// Like `CLOCK_MONOTONIC`, including time suspended.
-    pub const CLOCK_BOOTTIME: i32 = 7;
+    pub const MONOTONIC: ClockId = ClockId(1);
+    /// CPU time of the calling process.
+    pub const PROCESS_CPUTIME_ID: ClockId = ClockId(2);
+    /// CPU time of the calling thread.
+    pub const THREAD_CPUTIME_ID: ClockId = ClockId(3);
+    /// Like `MONOTONIC`, without NTP's frequency adjustments.
+    pub const MONOTONIC_RAW: ClockId = ClockId(4);
+    /// `REALTIME`, cheaper and coarser.
+    pub const REALTIME_COARSE: ClockId = ClockId(5);
+    /// `MONOTONIC`, cheaper and coarser.
+    pub const MONOTONIC_COARSE: ClockId = ClockId(6);
+    /// Like `MONOTONIC`, including time suspended.
+    pub const BOOTTIME: ClockId = ClockId(7);
+    /// International Atomic Time.
+    pub const TAI: ClockId = ClockId(11);
+
+    /// A clock by its number (a dynamic clock, or one newer than this crate).
+    pub const fn from_raw(id: i32) -> ClockId {
+        ClockId(id)
+    }
+
+    /// The clock's number.
+    pub const fn raw(self) -> i32 {
+        self.0
+    }
+}
+
+/// The [`ClockId`]s under their C names.
+pub mod clock {
+    use super::ClockId;
+
+    /// [`ClockId::REALTIME`].
+    pub const CLOCK_REALTIME: ClockId = ClockId::REALTIME;
+    /// [`ClockId::MONOTONIC`].
+    pub const CLOCK_MONOTONIC: ClockId = ClockId::MONOTONIC;
+    /// [`ClockId::PROCESS_CPUTIME_ID`].
+    pub const CLOCK_PROCESS_CPUTIME_ID: ClockId = ClockId::PROCESS_CPUTIME_ID;
+    /// [`ClockId::THREAD_CPUTIME_ID`].
+    pub const CLOCK_THREAD_CPUTIME_ID: ClockId = ClockId::THREAD_CPUTIME_ID;
+    /// [`ClockId::MONOTONIC_RAW`].
+    pub const CLOCK_MONOTONIC_RAW: ClockId = ClockId::MONOTONIC_RAW;
+    /// [`ClockId::REALTIME_COARSE`].
+    pub const CLOCK_REALTIME_COARSE: ClockId = ClockId::REALTIME_COARSE;
+    /// [`ClockId::MONOTONIC_COARSE`].
+    pub const CLOCK_MONOTONIC_COARSE: ClockId = ClockId::MONOTONIC_COARSE;
+    /// [`ClockId::BOOTTIME`].
+    pub const CLOCK_BOOTTIME: ClockId = ClockId::BOOTTIME;
+    /// [`ClockId::TAI`].
+    pub const CLOCK_TAI: ClockId = ClockId::TAI;
 }
 
 /// Reads a clock (the system call; no vDSO without libc).
-pub fn clock_gettime(clock: i32) -> Result<Timespec> {
+pub fn clock_gettime(clock: ClockId) -> Result<Timespec> {
+    let clock = clock.raw();
     let mut ts = Timespec::default();
     // SAFETY: the kernel writes one timespec into `ts`.
-    Errno::result(unsafe { sc::syscall!(CLOCK_GETTIME, clock, &mut ts as *mut Timespec) })?;
+    Errno::result(unsafe { crate::sys::syscall!(CLOCK_GETTIME, clock, &mut ts as *mut Timespec) })?;
     Ok(ts)
 }

@@ -209,7 +209,7 @@ pub fn rt_sigprocmask(how: SigHow, set: Option<&SigSet>) -> Result<SigSet> {
     // SAFETY: `set_ptr` is null or points to 8 readable bytes; the kernel writes 8 bytes to
     // `old`; the size argument is the kernel's sigset size.
     let ret = unsafe {
-        sc::syscall!(
+        crate::sys::syscall!(
             RT_SIGPROCMASK,
             how as i32,
             set_ptr,
@@ -218,6 +218,29 @@ pub fn rt_sigprocmask(how: SigHow, set: Option<&SigSet>) -> Result<SigSet> {
         )
     };
     Errno::result(ret).map(|_| old)
+}
+
+/// Every signal blocked on this thread until the guard drops, which restores the mask it found:
+/// the window in which a clone child (a spawn's, a thread) is created, so that it starts with
+/// every signal blocked and no handler of the caller can run in it.
+pub(crate) struct AllBlocked(SigSet);
+
+impl AllBlocked {
+    pub(crate) fn new() -> Result<AllBlocked> {
+        rt_sigprocmask(SigHow::SetMask, Some(&SigSet::FULL)).map(AllBlocked)
+    }
+
+    /// The mask in force before the guard.
+    pub(crate) fn previous(&self) -> SigSet {
+        self.0
+    }
+}
+
+impl Drop for AllBlocked {
+    fn drop(&mut self) {
+        // Restoring a mask we read ourselves cannot fail.
+        let _ = rt_sigprocmask(SigHow::SetMask, Some(&self.0));
+    }
 }
 
 /// Waits for a signal of `set` to be pending, takes it off the pending set, and returns it with
@@ -233,7 +256,7 @@ pub fn rt_sigtimedwait(set: &SigSet, timeout: Option<&Timespec>) -> Result<(Sign
     // SAFETY: `set` points to 8 readable bytes and the size argument says so; the kernel writes
     // one siginfo (128 bytes) into `info`; `timeout` is null or a valid timespec.
     let ret = unsafe {
-        sc::syscall!(
+        crate::sys::syscall!(
             RT_SIGTIMEDWAIT,
             set as *const SigSet,
             &mut info as *mut SigInfo,
@@ -267,6 +290,34 @@ pub mod saflags {
 use saflags::{SA_RESTORER, SA_SIGINFO};
 
 /// What a signal does. Handlers compare by address.
+///
+/// The handlers are `unsafe` function pointers: one read back with [`get_sigaction`] is
+/// whatever address the kernel holds (installed by libc, std or any library), and calling it is
+/// only sound in the situation it was written for (a signal being delivered, with a real
+/// `siginfo` and context). A safe `extern "C" fn` converts to one implicitly.
+///
+/// ```compile_fail,E0133
+/// #![forbid(unsafe_code)]
+/// use vspawn::signal::{SigHandler, Signal, get_sigaction};
+///
+/// if let SigHandler::Handler(f) = get_sigaction(Signal::SIGSEGV).unwrap().handler {
+///     f(11); // an unsafe fn pointer: cannot be called from safe code
+/// }
+/// ```
+///
+/// With the caller's promise it builds; a safe handler converts implicitly:
+///
+/// ```no_run
+/// use vspawn::signal::{SigHandler, Signal, get_sigaction};
+///
+/// extern "C" fn on_signal(_: i32) {}
+/// let mine = SigHandler::Handler(on_signal);
+/// if let SigHandler::Handler(f) = get_sigaction(Signal::SIGSEGV).unwrap().handler {
+///     // SAFETY: (in a real program) a SIGSEGV is being delivered to this thread right now.
+///     unsafe { f(11) };
+/// }
+/// # let _ = mine;
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub enum SigHandler {
     /// The default action (`SIG_DFL`).
@@ -274,9 +325,9 @@ pub enum SigHandler {
     /// Ignored (`SIG_IGN`).
     Ignore,
     /// A handler taking the signal number.
-    Handler(extern "C" fn(i32)),
+    Handler(unsafe extern "C" fn(i32)),
     /// A handler taking `(signal, info, ucontext)`; implies `SA_SIGINFO`.
-    Action(extern "C" fn(i32, *mut SigInfo, *mut c_void)),
+    Action(unsafe extern "C" fn(i32, *mut SigInfo, *mut c_void)),
 }
 
 impl PartialEq for SigHandler {
@@ -386,14 +437,17 @@ impl KernelSigaction {
         let handler = match self.handler {
             0 => SigHandler::Default,
             1 => SigHandler::Ignore,
-            // SAFETY: the kernel gives back the address some `sigaction` call installed as a
-            // handler; it is a function with the signature its SA_SIGINFO flag says.
+            // SAFETY: a non-null address (0 and 1 are taken above) becomes an `unsafe` function
+            // pointer: holding one is sound whatever it points to, and whoever calls it takes on
+            // the contract of the handler some `sigaction` call installed there.
             raw if self.flags & SA_SIGINFO != 0 => SigHandler::Action(unsafe {
-                core::mem::transmute::<usize, extern "C" fn(i32, *mut SigInfo, *mut c_void)>(raw)
+                core::mem::transmute::<usize, unsafe extern "C" fn(i32, *mut SigInfo, *mut c_void)>(
+                    raw,
+                )
             }),
             // SAFETY: as above, a plain handler.
             raw => SigHandler::Handler(unsafe {
-                core::mem::transmute::<usize, extern "C" fn(i32)>(raw)
+                core::mem::transmute::<usize, unsafe extern "C" fn(i32)>(raw)
             }),
         };
         SigAction {
@@ -430,7 +484,7 @@ pub unsafe fn rt_sigaction(sig: Signal, act: Option<&SigAction>) -> Result<SigAc
     // SAFETY: `new_ptr` is null or a valid kernel sigaction; `old` has room for one (plus
     // slack); the size argument is the kernel's sigset size.
     let ret = unsafe {
-        sc::syscall!(
+        crate::sys::syscall!(
             RT_SIGACTION,
             sig.0,
             new_ptr,

@@ -248,90 +248,226 @@ impl fmt::Display for ExitStatus {
     }
 }
 
-/// Options of [`wait4`] and [`waitid`] (`W*`).
-pub mod wflags {
-    /// Return at once if no child is ready.
-    pub const WNOHANG: u32 = 1;
-    /// Also report stopped children (`wait4`).
-    pub const WUNTRACED: u32 = 2;
-    /// Report stopped children (`waitid`).
-    pub const WSTOPPED: u32 = 2;
-    /// Report exited children (`waitid`).
-    pub const WEXITED: u32 = 4;
-    /// Report continued children.
-    pub const WCONTINUED: u32 = 8;
-    /// Leave the child waitable (`waitid`).
-    pub const WNOWAIT: u32 = 0x0100_0000;
-    /// Wait for clone children (those with an exit signal other than `SIGCHLD`) too.
-    pub const WALL: u32 = 0x4000_0000;
-    /// Wait only for clone children.
-    pub const WCLONE: u32 = 0x8000_0000;
+crate::bits::bit_flags! {
+    /// Options of [`wait4`] and [`waitid`] (`W*`).
+    ///
+    /// ```
+    /// use vspawn::wait::WaitOptions;
+    ///
+    /// let poll = WaitOptions::WEXITED | WaitOptions::WNOHANG;
+    /// assert_eq!(poll.bits(), 5);
+    /// assert_eq!(format!("{poll:?}"), "WaitOptions(WNOHANG | WEXITED)");
+    /// ```
+    pub struct WaitOptions: u32;
+    /// The [`WaitOptions`] as constants.
+    pub mod wflags {
+        /// Return at once if no child is ready.
+        const WNOHANG = 1;
+        /// Also report stopped children (`wait4`).
+        const WUNTRACED = 2;
+        /// Report stopped children (`waitid`; the same bit as `WUNTRACED`).
+        const WSTOPPED = 2;
+        /// Report exited children (`waitid`).
+        const WEXITED = 4;
+        /// Report continued children.
+        const WCONTINUED = 8;
+        /// Leave the child waitable (`waitid`).
+        const WNOWAIT = 0x0100_0000;
+        /// Do not wait for the children of other threads of the group (`__WNOTHREAD`).
+        const WNOTHREAD = 0x2000_0000;
+        /// Wait for clone children (those with an exit signal other than `SIGCHLD`) too
+        /// (`__WALL`).
+        const WALL = 0x4000_0000;
+        /// Wait only for clone children (`__WCLONE`).
+        const WCLONE = 0x8000_0000;
+    }
 }
 
 /// Waits for a child (`pid` > 0: that child; -1: any; 0: our group; < -1: group `-pid`).
 /// Returns its pid and status; with `WNOHANG` and no child ready, `(0, _)`.
-pub fn wait4(pid: Pid, options: u32, rusage: Option<&mut Rusage>) -> Result<(Pid, ExitStatus)> {
+///
+/// ```
+/// use vspawn::clone::{Fork, fork};
+/// use vspawn::wait::{WaitOptions, wait4};
+///
+/// // SAFETY: the child only ends itself with a raw syscall.
+/// match unsafe { fork() }? {
+///     Fork::Child => vspawn::process::exit_group(3),
+///     Fork::Parent(pid) => {
+///         let (waited, status) = wait4(pid, WaitOptions::empty(), None)?;
+///         assert_eq!((waited, status.code()), (pid, Some(3)));
+///         // Reaped: nothing is left to wait for.
+///         assert_eq!(wait4(pid, WaitOptions::empty(), None), Err(vspawn::Errno::ECHILD));
+///     }
+/// }
+/// # Ok::<(), vspawn::Errno>(())
+/// ```
+pub fn wait4(
+    pid: Pid,
+    options: WaitOptions,
+    rusage: Option<&mut Rusage>,
+) -> Result<(Pid, ExitStatus)> {
     let mut status = 0i32;
     let ru = rusage.map_or(core::ptr::null_mut(), |r| r as *mut Rusage);
     // SAFETY: the kernel writes an int to `status` and, if not null, a rusage to `ru`.
-    let ret = unsafe { sc::syscall!(WAIT4, pid, &mut status as *mut i32, options, ru) };
+    let ret =
+        unsafe { crate::sys::syscall!(WAIT4, pid, &mut status as *mut i32, options.bits(), ru) };
     Errno::result(ret).map(|p| (p as Pid, ExitStatus(status)))
 }
 
 /// What [`waitid`] waits for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WaitId {
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub enum WaitId<'a> {
     /// Any child (`P_ALL`).
     All,
     /// The child with this pid (`P_PID`).
     Pid(Pid),
     /// Any child in this process group (`P_PGID`).
     Pgid(Pid),
-    /// The child this pidfd refers to (`P_PIDFD`).
-    PidFd(RawFd),
+    /// The child this pidfd refers to (`P_PIDFD`, Linux 5.4).
+    PidFd(&'a PidFd),
 }
 
 /// Waits for a child's state change (`options` must name one of `WEXITED`, `WSTOPPED`,
 /// `WCONTINUED`). Returns the filled `siginfo`; with `WNOHANG` and no child ready, its `pid()`
 /// is 0.
-pub fn waitid(id: WaitId, options: u32, rusage: Option<&mut Rusage>) -> Result<SigInfo> {
+///
+/// ```
+/// use vspawn::wait::{WaitId, WaitOptions, waitid};
+///
+/// // No child at all: ECHILD, and with WNOHANG as well.
+/// let any = waitid(WaitId::All, WaitOptions::WEXITED | WaitOptions::WNOHANG, None);
+/// assert_eq!(any.map(|info| info.pid()), Err(vspawn::Errno::ECHILD));
+/// ```
+pub fn waitid(
+    id: WaitId<'_>,
+    options: WaitOptions,
+    rusage: Option<&mut Rusage>,
+) -> Result<SigInfo> {
     let (idtype, idval) = match id {
         WaitId::All => (0, 0),
         WaitId::Pid(p) => (1, p),
         WaitId::Pgid(p) => (2, p),
-        WaitId::PidFd(fd) => (3, fd),
+        WaitId::PidFd(fd) => (3, fd.as_raw_fd()),
     };
     let mut info = SigInfo::zeroed();
     let ru = rusage.map_or(core::ptr::null_mut(), |r| r as *mut Rusage);
     // SAFETY: the kernel writes a siginfo into `info` and, if not null, a rusage into `ru`.
     let ret = unsafe {
-        sc::syscall!(
+        crate::sys::syscall!(
             WAITID,
             idtype,
             idval,
             &mut info as *mut SigInfo,
-            options,
+            options.bits(),
             ru
         )
     };
     Errno::result(ret).map(|_| info)
 }
 
-/// `PIDFD_NONBLOCK`: the pidfd is non-blocking (waitid with it returns `EAGAIN`).
-pub const PIDFD_NONBLOCK: u32 = 0o4000;
+crate::bits::bit_flags! {
+    /// Flags of [`pidfd_open`].
+    pub struct PidFdFlags: u32 {
+        /// The pidfd is non-blocking: `waitid` through it is `EAGAIN` while the process runs
+        /// (Linux 5.10).
+        const PIDFD_NONBLOCK = 0o4000;
+        /// The pidfd refers to a thread, not a process (Linux 6.9).
+        const PIDFD_THREAD = 0o200;
+    }
+}
+
+/// A pidfd: a descriptor that refers to one process for as long as it is open, so that a
+/// signal or wait through it cannot reach another process that got a recycled pid. A type of its
+/// own, so that a pidfd and a pid cannot be swapped by accident (both are integers to the
+/// kernel). Closed when dropped.
+///
+/// ```
+/// use vspawn::process::getpid;
+/// use vspawn::wait::{PidFd, PidFdFlags, pidfd_open};
+///
+/// let me: PidFd = pidfd_open(getpid(), PidFdFlags::empty())?;
+/// me.send_signal(None)?; // only checks that the process exists
+/// # Ok::<(), vspawn::Errno>(())
+/// ```
+#[derive(Debug)]
+#[repr(transparent)]
+pub struct PidFd(OwnedFd);
+
+impl PidFd {
+    /// Takes ownership of `fd` as a pidfd.
+    ///
+    /// # Safety
+    ///
+    /// `fd` must be an open pidfd that nothing else owns or will close.
+    pub const unsafe fn from_raw_fd(fd: RawFd) -> PidFd {
+        // SAFETY: the caller's promise.
+        PidFd(unsafe { OwnedFd::from_raw_fd(fd) })
+    }
+
+    /// The descriptor number, still owned by `self`.
+    #[must_use]
+    pub const fn as_raw_fd(&self) -> RawFd {
+        self.0.as_raw_fd()
+    }
+
+    /// The descriptor, as a plain owned fd.
+    #[must_use]
+    pub fn into_owned_fd(self) -> OwnedFd {
+        self.0
+    }
+
+    /// [`pidfd_send_signal`] through this pidfd.
+    pub fn send_signal(&self, sig: Option<Signal>) -> Result<()> {
+        pidfd_send_signal(self, sig)
+    }
+}
+
+impl From<PidFd> for OwnedFd {
+    fn from(pidfd: PidFd) -> OwnedFd {
+        pidfd.0
+    }
+}
+
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+impl From<PidFd> for std::os::fd::OwnedFd {
+    fn from(pidfd: PidFd) -> Self {
+        pidfd.0.into()
+    }
+}
+
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+impl std::os::fd::AsRawFd for PidFd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0.as_raw_fd()
+    }
+}
+
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+impl std::os::fd::AsFd for PidFd {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.0.as_fd()
+    }
+}
 
 /// Opens a pidfd for `pid` (Linux 5.3). The fd is close-on-exec.
-pub fn pidfd_open(pid: Pid, flags: u32) -> Result<OwnedFd> {
+pub fn pidfd_open(pid: Pid, flags: PidFdFlags) -> Result<PidFd> {
     // SAFETY: no pointers.
-    let fd = Errno::result(unsafe { sc::syscall!(PIDFD_OPEN, pid, flags) })?;
-    // SAFETY: the kernel just created this descriptor for us.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+    let fd = Errno::result(unsafe { crate::sys::syscall!(PIDFD_OPEN, pid, flags.bits()) })?;
+    // SAFETY: the kernel just created this pidfd for us.
+    Ok(unsafe { PidFd::from_raw_fd(fd as RawFd) })
 }
 
 /// Sends `sig` (or, with `None`, only checks that the process exists) to the process `pidfd`
 /// refers to (Linux 5.1).
-pub fn pidfd_send_signal(pidfd: RawFd, sig: Option<Signal>) -> Result<()> {
+pub fn pidfd_send_signal(pidfd: &PidFd, sig: Option<Signal>) -> Result<()> {
     let sig = sig.map_or(0, Signal::raw);
+    let fd = pidfd.as_raw_fd();
     // SAFETY: a null siginfo asks the kernel to fill a default one.
-    Errno::result(unsafe { sc::syscall!(PIDFD_SEND_SIGNAL, pidfd, sig, 0usize, 0usize) }).map(drop)
+    let ret = unsafe { crate::sys::syscall!(PIDFD_SEND_SIGNAL, fd, sig, 0usize, 0usize) };
+    Errno::result(ret).map(drop)
 }

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicI32, Ordering::SeqCst};
 
 use common::{Stack, THREAD_FLAGS, ThreadProbe, exit_with_arg, probe_thread};
 use vspawn::Errno;
+use vspawn::clone::CloneFlags;
 use vspawn::clone::{Clone3, clone3, clone3_available, flags::*, set_clone3_disabled};
 use vspawn::fd;
 use vspawn::process::gettid;
@@ -53,7 +54,7 @@ fn run(req: &Clone3<'_>, f: extern "C" fn(usize) -> i32, arg: usize) -> vspawn::
 
 struct Pid3 {
     pid: vspawn::process::Pid,
-    pidfd: Option<vspawn::fd::OwnedFd>,
+    pidfd: Option<vspawn::wait::PidFd>,
 }
 
 /// Every scenario, in order; each gives a name and what it showed.
@@ -67,10 +68,7 @@ fn observe() -> Vec<(&'static str, Observation)> {
     ));
 
     let marker = AtomicI32::new(0);
-    let req = Clone3 {
-        flags: CLONE_VM | CLONE_VFORK,
-        ..Clone3::default()
-    };
+    let req = Clone3::new().flags(CLONE_VM | CLONE_VFORK);
     let vforked = run(&req, write_marker, &marker as *const _ as usize);
     let shared = common::vfork_shares_memory();
     seen.push((
@@ -85,10 +83,7 @@ fn observe() -> Vec<(&'static str, Observation)> {
         }),
     ));
 
-    let req = Clone3 {
-        exit_signal: Some(Signal::SIGUSR1),
-        ..Clone3::default()
-    };
+    let req = Clone3::new().exit_signal(Some(Signal::SIGUSR1));
     let usr1 = run(&req, exit_with_arg, 5);
     seen.push((
         "exit signal SIGUSR1",
@@ -102,10 +97,7 @@ fn observe() -> Vec<(&'static str, Observation)> {
         }),
     ));
 
-    let req = Clone3 {
-        exit_signal: None,
-        ..Clone3::default()
-    };
+    let req = Clone3::new().exit_signal(None);
     let silent = run(&req, exit_with_arg, 6);
     seen.push((
         "no exit signal",
@@ -113,10 +105,7 @@ fn observe() -> Vec<(&'static str, Observation)> {
             .unwrap_or_else(|| format!("{}", common::wait_with(silent.unwrap().pid, WCLONE))),
     ));
 
-    let req = Clone3 {
-        flags: CLONE_PIDFD,
-        ..Clone3::default()
-    };
+    let req = Clone3::new().flags(CLONE_PIDFD);
     let with_pidfd = run(&req, exit_with_arg, 31);
     seen.push((
         "CLONE_PIDFD",
@@ -124,7 +113,7 @@ fn observe() -> Vec<(&'static str, Observation)> {
             let cloned = with_pidfd.unwrap();
             let pidfd = cloned.pidfd.expect("a pidfd");
             let cloexec = fd::get_fd_flags(pidfd.as_raw_fd());
-            let info = waitid(WaitId::PidFd(pidfd.as_raw_fd()), WEXITED, None).unwrap();
+            let info = waitid(WaitId::PidFd(&pidfd), WEXITED, None).unwrap();
             format!(
                 "cloexec {cloexec:?}, waitid pid matches {}, status {}",
                 info.pid() == cloned.pid,
@@ -134,11 +123,9 @@ fn observe() -> Vec<(&'static str, Observation)> {
     ));
 
     let ptid = AtomicI32::new(0);
-    let req = Clone3 {
-        flags: CLONE_PARENT_SETTID,
-        parent_tid: ptid.as_ptr(),
-        ..Clone3::default()
-    };
+    let req = Clone3::new()
+        .flags(CLONE_PARENT_SETTID)
+        .parent_tid(ptid.as_ptr());
     let parent_settid = run(&req, exit_with_arg, 0);
     seen.push((
         "CLONE_PARENT_SETTID, fork path",
@@ -152,11 +139,9 @@ fn observe() -> Vec<(&'static str, Observation)> {
     ));
 
     let ctid = AtomicI32::new(0);
-    let req = Clone3 {
-        flags: CLONE_CHILD_SETTID,
-        child_tid: ctid.as_ptr(),
-        ..Clone3::default()
-    };
+    let req = Clone3::new()
+        .flags(CLONE_CHILD_SETTID)
+        .child_tid(ctid.as_ptr());
     let child_settid = run(&req, child_checks_its_ctid, &ctid as *const _ as usize);
     seen.push((
         "CLONE_CHILD_SETTID, fork path",
@@ -173,19 +158,20 @@ fn observe() -> Vec<(&'static str, Observation)> {
     let probe = ThreadProbe::new();
     let ptid = AtomicI32::new(0);
     let tls = &common::TLS_BLOCK as *const _ as usize + 16;
-    let req = Clone3 {
-        flags: THREAD_FLAGS
-            | CLONE_SETTLS
-            | CLONE_PARENT_SETTID
-            | CLONE_CHILD_SETTID
-            | CLONE_CHILD_CLEARTID,
-        exit_signal: None,
-        child_tid: probe.ctid.as_ptr(),
-        parent_tid: ptid.as_ptr(),
-        stack: Some(stack.range()),
-        tls,
-        ..Clone3::default()
-    };
+    let (lowest, size) = stack.range();
+    let req = Clone3::new()
+        .flags(
+            THREAD_FLAGS
+                | CLONE_SETTLS
+                | CLONE_PARENT_SETTID
+                | CLONE_CHILD_SETTID
+                | CLONE_CHILD_CLEARTID,
+        )
+        .exit_signal(None)
+        .child_tid(probe.ctid.as_ptr())
+        .parent_tid(ptid.as_ptr())
+        .stack(lowest, size)
+        .tls(tls);
     let thread = run(&req, probe_thread, &probe as *const ThreadProbe as usize);
     seen.push((
         "thread with tids and TLS",
@@ -204,48 +190,33 @@ fn observe() -> Vec<(&'static str, Observation)> {
 
     // What the kernel refuses: the same refusal in both modes.
     let mut spare = Stack::new(16 * 1024);
-    let (spare_low, _) = spare.range();
+    let (spare_low, spare_size) = spare.range();
     let invalid: [(&str, Clone3<'_>); 5] = [
         (
             "CLONE_SIGHAND without CLONE_VM",
-            Clone3 {
-                flags: CLONE_SIGHAND,
-                stack: Some(spare.range()),
-                ..Clone3::default()
-            },
+            Clone3::new()
+                .flags(CLONE_SIGHAND)
+                .stack(spare_low, spare_size),
         ),
         (
             "CLONE_THREAD without CLONE_SIGHAND",
-            Clone3 {
-                flags: CLONE_VM | CLONE_THREAD,
-                exit_signal: None,
-                stack: Some(spare.range()),
-                ..Clone3::default()
-            },
+            Clone3::new()
+                .flags(CLONE_VM | CLONE_THREAD)
+                .exit_signal(None)
+                .stack(spare_low, spare_size),
         ),
         (
             "CLONE_THREAD with an exit signal",
-            Clone3 {
-                flags: THREAD_FLAGS,
-                exit_signal: Some(Signal::SIGCHLD),
-                stack: Some(spare.range()),
-                ..Clone3::default()
-            },
+            Clone3::new()
+                .flags(THREAD_FLAGS)
+                .exit_signal(Some(Signal::SIGCHLD))
+                .stack(spare_low, spare_size),
         ),
         (
             "an exit signal inside the flags",
-            Clone3 {
-                flags: u64::from(Signal::SIGCHLD.raw() as u32),
-                ..Clone3::default()
-            },
+            Clone3::new().flags(CloneFlags::from_bits_retain(Signal::SIGCHLD.raw() as u64)),
         ),
-        (
-            "a stack of size 0",
-            Clone3 {
-                stack: Some((spare_low, 0)),
-                ..Clone3::default()
-            },
-        ),
+        ("a stack of size 0", Clone3::new().stack(spare_low, 0)),
     ];
     for (name, req) in invalid {
         let result = run(&req, exit_with_arg, 0);
@@ -254,7 +225,7 @@ fn observe() -> Vec<(&'static str, Observation)> {
             describe(&result).unwrap_or_else(|| {
                 let cloned = result.unwrap();
                 // Accepted: reap what was made (a thread ends by itself).
-                if req.flags & CLONE_THREAD == 0 {
+                if !req.flags.contains(CLONE_THREAD) {
                     format!("accepted: {}", common::wait_with(cloned.pid, WALL))
                 } else {
                     common::sleep_ms(50);
@@ -289,45 +260,23 @@ fn clone3_fallback_gives_the_same_results_as_clone3() {
 
     // What only clone3 can do is refused, not silently dropped.
     let mut stack = Stack::new(16 * 1024);
+    let (stack_low, stack_size) = stack.range();
     let ptid = AtomicI32::new(0);
     let set_tid = [12345];
     let only_clone3: [(&str, Clone3<'_>); 5] = [
         (
             "CLONE_CLEAR_SIGHAND",
-            Clone3 {
-                flags: CLONE_CLEAR_SIGHAND,
-                ..Clone3::default()
-            },
+            Clone3::new().flags(CLONE_CLEAR_SIGHAND),
         ),
-        (
-            "CLONE_NEWTIME",
-            Clone3 {
-                flags: CLONE_NEWTIME,
-                ..Clone3::default()
-            },
-        ),
-        (
-            "a cgroup",
-            Clone3 {
-                cgroup: Some(0),
-                ..Clone3::default()
-            },
-        ),
-        (
-            "set_tid",
-            Clone3 {
-                set_tid: &set_tid,
-                ..Clone3::default()
-            },
-        ),
+        ("CLONE_NEWTIME", Clone3::new().flags(CLONE_NEWTIME)),
+        ("a cgroup", Clone3::new().cgroup(0)),
+        ("set_tid", Clone3::new().set_tid(&set_tid)),
         (
             "CLONE_PIDFD with CLONE_PARENT_SETTID",
-            Clone3 {
-                flags: CLONE_PIDFD | CLONE_PARENT_SETTID,
-                parent_tid: ptid.as_ptr(),
-                stack: Some(stack.range()),
-                ..Clone3::default()
-            },
+            Clone3::new()
+                .flags(CLONE_PIDFD | CLONE_PARENT_SETTID)
+                .parent_tid(ptid.as_ptr())
+                .stack(stack_low, stack_size),
         ),
     ];
     let refusals: Vec<_> = only_clone3

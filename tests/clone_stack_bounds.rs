@@ -31,10 +31,22 @@ fn vfork_child_writes_nothing_at_or_above_its_initial_stack_pointer() {
     }
     let top = area.as_mut_ptr().wrapping_add(STACK_WORDS).cast::<u8>();
     let null = std::ptr::null_mut();
-    let flags = CLONE_VM | CLONE_VFORK | Signal::SIGCHLD.raw() as u64;
+    let flags = CLONE_VM | CLONE_VFORK;
     // SAFETY: CLONE_VFORK keeps us suspended while the child runs on `area`, below `top`; `area`
     // outlives it; the child only returns a constant.
-    let pid = unsafe { clone(flags, Some(top), null, null, 0, child_returns_5, 0) }.expect("clone");
+    let pid = unsafe {
+        clone(
+            flags,
+            Some(Signal::SIGCHLD),
+            Some(top),
+            null,
+            null,
+            0,
+            child_returns_5,
+            0,
+        )
+    }
+    .expect("clone");
     assert_eq!(common::wait_child(pid).code(), Some(5));
     for i in 0..CANARY_WORDS {
         // SAFETY: a plain read; volatile so the check cannot be folded into the writes above.

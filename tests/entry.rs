@@ -68,6 +68,8 @@ fn build_examples(mode: Mode) -> Result<PathBuf, String> {
         "nolibc_hello",
         "--example",
         "nolibc_memcheck",
+        "--example",
+        "nolibc_tasks",
     ];
     let what = format!("the examples ({mode:?}); checked natively and under qemu-user");
     let built = common::nested_cargo_build(&dir, &args, &what)?;
@@ -240,6 +242,31 @@ fn nolibc_panic_prints_the_message_and_exits_101() {
             && stderr.ends_with(":\nasked to panic, with 1 arguments\n")
             && stderr.lines().count() == 2,
         "unexpected panic report: {stderr:?}"
+    );
+    assert_eq!(output.status.code(), Some(101));
+}
+
+#[test]
+fn nolibc_panics_in_child_tasks_end_only_them_and_leave_the_parent_as_it_was() {
+    let dir = examples_or_skip!(Mode::NoLibc);
+    let output = run(&dir.join("nolibc_tasks"), &[], &[]);
+    // The thread's join reports 127; the vfork child ends with 101 (under qemu-user a fork's
+    // child: the same); the parent goes on to its own panic, whose message is not silenced.
+    assert_eq!(
+        text(&output.stdout),
+        "thread ended with 127\nvfork child ended with 101\n"
+    );
+    let messages: Vec<&str> = text(&output.stderr)
+        .lines()
+        .filter(|line| !line.starts_with("panicked at "))
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "panic in a thread",
+            "panic in a vfork child",
+            "panic in the main thread"
+        ]
     );
     assert_eq!(output.status.code(), Some(101));
 }

@@ -12,6 +12,8 @@ use std::path::Path;
 
 use vspawn::Errno;
 use vspawn::exec::{AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, execve, execveat};
+use vspawn::fd::Mode;
+use vspawn::fd::OFlags;
 use vspawn::fd::{self, AT_FDCWD, RawFd, oflags::*};
 use vspawn::wait::ExitStatus;
 
@@ -41,7 +43,8 @@ fn exec_in_child(call: Call<'_>, argv: &[&str], envp: &[&str]) -> Outcome {
     let (out_r, out_w) = fd::pipe2(O_NONBLOCK).unwrap();
     let (errno_w_raw, out_w_raw) = (errno_w.as_raw_fd(), out_w.as_raw_fd());
     let pid = common::fork_child(|| {
-        if fd::dup3(out_w_raw, 1, 0).is_err() {
+        // SAFETY: a forked child: its fd table is its own copy.
+        if unsafe { fd::dup3(out_w_raw, 1, OFlags::empty()) }.is_err() {
             return 126;
         }
         // SAFETY: both arrays are NULL-terminated arrays of pointers to C strings that live
@@ -213,7 +216,7 @@ macro_rules! require_execveat {
 #[test]
 fn execveat_relative_to_a_directory_fd_runs_the_program() {
     require_execveat!();
-    let bin = fd::openat(AT_FDCWD, c"/bin", O_PATH | O_DIRECTORY, 0).unwrap();
+    let bin = fd::openat(AT_FDCWD, c"/bin", O_PATH | O_DIRECTORY, Mode::empty()).unwrap();
     let outcome = exec_in_child(Call::Execveat(bin.as_raw_fd(), c"true", 0), &["true"], &[]);
     assert_eq!(outcome.failed, None);
     assert_eq!(outcome.status.code(), Some(0));
@@ -228,7 +231,7 @@ fn execveat_relative_to_a_directory_fd_runs_the_program() {
 #[test]
 fn execveat_with_empty_path_runs_the_file_the_fd_refers_to() {
     require_execveat!();
-    let prog = fd::openat(AT_FDCWD, c"/bin/true", O_PATH, 0).unwrap();
+    let prog = fd::openat(AT_FDCWD, c"/bin/true", O_PATH, Mode::empty()).unwrap();
     let outcome = exec_in_child(
         Call::Execveat(prog.as_raw_fd(), c"", AT_EMPTY_PATH),
         &["true"],

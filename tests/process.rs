@@ -1,4 +1,4 @@
-//! Identity and lifetime: `getpid`, `getppid`, `gettid`, `kill`, `tgkill`, `prctl`, `exit` and
+//! Identity and lifetime: `getpid`, `getppid`, `gettid`, `kill`, `tgkill`, `prctl`, `exit_thread` and
 //! `exit_group`, with exact ids and statuses.
 
 #[macro_use]
@@ -9,8 +9,13 @@ use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use vspawn::Errno;
 use vspawn::clone::{Fork, fork};
 use vspawn::fd;
-use vspawn::process::{Pid, exit, exit_group, getpid, getppid, gettid, kill, pr::*, prctl, tgkill};
+use vspawn::fd::OFlags;
+use vspawn::process::{
+    Pid, exit_group, exit_thread, getpid, getppid, gettid, kill, pr::*, prctl, tgkill,
+};
 use vspawn::signal::{SigAction, SigHandler, Signal, rt_sigaction};
+use vspawn::wait::PidFdFlags;
+use vspawn::wait::WaitOptions;
 use vspawn::wait::{pidfd_open, wait4};
 
 /// Reads exactly `N` native-endian i32s from `fd` (the parent side of a child's report).
@@ -57,7 +62,7 @@ fn ids_match_std_and_libc() {
 
 #[test]
 fn forked_child_sees_its_own_pid_and_its_parent() {
-    let (r, w) = fd::pipe2(0).unwrap();
+    let (r, w) = fd::pipe2(OFlags::empty()).unwrap();
     let report = w.as_raw_fd();
     let pid = common::fork_child(|| {
         if write_i32s(report, &[getpid(), getppid(), gettid()]) {
@@ -172,8 +177,8 @@ fn prctl_pdeathsig_round_trips() {
 
 #[test]
 fn pdeathsig_kills_the_child_when_its_parent_exits() {
-    let (pid_r, pid_w) = fd::pipe2(0).unwrap();
-    let (go_r, go_w) = fd::pipe2(0).unwrap();
+    let (pid_r, pid_w) = fd::pipe2(OFlags::empty()).unwrap();
+    let (go_r, go_w) = fd::pipe2(OFlags::empty()).unwrap();
     let (pid_w_raw, go_r_raw) = (pid_w.as_raw_fd(), go_r.as_raw_fd());
     let middle = common::fork_child(|| {
         let middle_pid = getpid();
@@ -199,7 +204,7 @@ fn pdeathsig_kills_the_child_when_its_parent_exits() {
         }
     });
     let [grandchild] = read_i32s::<1>(pid_r.as_raw_fd());
-    let pidfd = pidfd_open(grandchild, 0).expect("pidfd of the grandchild");
+    let pidfd = pidfd_open(grandchild, PidFdFlags::empty()).expect("pidfd of the grandchild");
     fd::write_all(go_w.as_raw_fd(), b"x").unwrap();
     assert_eq!(common::wait_child(middle).code(), Some(0));
     // A pidfd becomes readable when its process ends: within seconds, not after its 60 s sleep.
@@ -318,11 +323,11 @@ fn child_subreaper_adopts_and_reaps_an_orphaned_grandchild() {
             Ok(Fork::Parent(pid)) => pid,
             Err(_) => return 3,
         };
-        let Ok((_, middle_status)) = wait4(middle, 0, None) else {
+        let Ok((_, middle_status)) = wait4(middle, WaitOptions::empty(), None) else {
             return 4;
         };
         // The orphan is now ours to reap.
-        match wait4(-1, 0, None) {
+        match wait4(-1, WaitOptions::empty(), None) {
             Ok((pid, status))
                 if Some(pid & 0x7f) == middle_status.code() && status.code() == Some(0) =>
             {
@@ -341,10 +346,11 @@ fn child_subreaper_adopts_and_reaps_an_orphaned_grandchild() {
 }
 
 #[test]
-fn exit_ends_only_the_calling_thread() {
+fn exit_thread_ends_only_the_calling_thread() {
     let creating = common::creating_threads();
-    // SAFETY: the thread makes one raw syscall and touches no thread-locals.
-    let handle = unsafe { vspawn::thread::spawn(|| exit(5)) }.expect("spawn");
+    // SAFETY: the thread makes one raw syscall and touches no thread-locals; its frames hold
+    // nothing anyone borrows (the join only reads the header above them).
+    let handle = unsafe { vspawn::thread::spawn(|| exit_thread(5)) }.expect("spawn");
     let tid = handle.tid();
     handle.join();
     // The thread is gone (the kernel clears its tid a moment before it is released), and the
@@ -379,10 +385,11 @@ fn exit_group_from_a_thread_ends_the_whole_process() {
 }
 
 #[test]
-fn exit_ends_a_single_threaded_process_with_its_status() {
+fn exit_thread_ends_a_single_threaded_process_with_its_status() {
     for (code, expected) in [(17, 17), (256 + 3, 3), (-1, 255)] {
         let creating = common::creating_children();
-        let pid = common::fork_child(|| exit(code));
+        // SAFETY: the forked child's only thread ends; nothing of it is borrowed by anyone.
+        let pid = common::fork_child(|| unsafe { exit_thread(code) });
         drop(creating);
         // Only the low 8 bits reach the parent.
         assert_eq!(wait_sys_exit_child!(pid).code(), Some(expected));

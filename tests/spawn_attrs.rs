@@ -9,7 +9,9 @@ use std::os::unix::process::ExitStatusExt;
 
 use common::{CHILD_PATH, proc_stat_fields, spawn_capture, spawn_with, status_field};
 use vspawn::Errno;
-use vspawn::fd::{self, FD_CLOEXEC, RawFd, oflags::*};
+use vspawn::fd::Mode;
+use vspawn::fd::OFlags;
+use vspawn::fd::{self, FD_CLOEXEC, oflags::*};
 use vspawn::process::{self, Pid, Rlimit, rlimit::*};
 use vspawn::signal::Signal;
 use vspawn::spawn::{Attributes, CStrArray, Command, ExitStatus, FileAction, Program, Spawn};
@@ -67,10 +69,7 @@ fn by_default_the_child_is_in_our_group_and_session() {
 
 #[test]
 fn setsid_makes_the_child_a_session_and_group_leader() {
-    let stat = stat_with(Attributes {
-        setsid: true,
-        ..Attributes::default()
-    });
+    let stat = stat_with(Attributes::new().setsid(true));
     assert_eq!(stat.session, stat.pid);
     assert_eq!(stat.pgrp, stat.pid);
     assert_eq!(stat.ppid, process::getpid());
@@ -78,25 +77,16 @@ fn setsid_makes_the_child_a_session_and_group_leader() {
 
 #[test]
 fn process_group_zero_makes_a_new_group_in_our_session() {
-    let stat = stat_with(Attributes {
-        process_group: Some(0),
-        ..Attributes::default()
-    });
+    let stat = stat_with(Attributes::new().process_group(0));
     assert_eq!(stat.pgrp, stat.pid);
     assert_eq!(stat.session, process::getsid(0).unwrap());
 }
 
 #[test]
 fn process_group_joins_an_existing_group() {
-    let leader_attrs = Attributes {
-        process_group: Some(0),
-        ..Attributes::default()
-    };
+    let leader_attrs = Attributes::new().process_group(0);
     let mut leader = spawn_with(&["sleep", "10"], &[CHILD_PATH], &[], leader_attrs).unwrap();
-    let stat = stat_with(Attributes {
-        process_group: Some(leader.pid()),
-        ..Attributes::default()
-    });
+    let stat = stat_with(Attributes::new().process_group(leader.pid()));
     leader.kill().unwrap();
     assert_eq!(leader.wait().unwrap().signal(), Some(9));
     assert_eq!(stat.pgrp, leader.pid());
@@ -105,15 +95,12 @@ fn process_group_joins_an_existing_group() {
 
 #[test]
 fn umask_is_set_in_the_child_and_defaults_to_ours() {
-    let ours = process::umask(0o022);
+    let ours = process::umask(Mode::from_bits_retain(0o022));
     process::umask(ours);
     let parse = |s: String| u32::from_str_radix(s.trim(), 8).unwrap();
-    let attrs = Attributes {
-        umask: Some(0o027),
-        ..Attributes::default()
-    };
+    let attrs = Attributes::new().umask(Mode::from_bits_retain(0o027));
     assert_eq!(parse(sh_with("umask", attrs)), 0o027);
-    assert_eq!(parse(sh_with("umask", Attributes::default())), ours);
+    assert_eq!(parse(sh_with("umask", Attributes::default())), ours.bits());
 }
 
 #[test]
@@ -122,10 +109,7 @@ fn rlimits_are_set_in_the_child() {
         (RLIMIT_NOFILE, Rlimit { cur: 77, max: 88 }),
         (RLIMIT_CPU, Rlimit { cur: 100, max: 200 }),
     ];
-    let attrs = Attributes {
-        rlimits: &rlimits,
-        ..Attributes::default()
-    };
+    let attrs = Attributes::new().rlimits(&rlimits);
     assert_eq!(sh_with("ulimit -n; ulimit -Hn", attrs), "77\n88\n");
     let out = spawn_capture(&["cat", "/proc/self/limits"], &[], attrs).unwrap();
     let limit = |name: &str| -> Vec<String> {
@@ -152,10 +136,7 @@ fn no_new_privs_is_set_in_the_child_only() {
     if ours != "0" {
         skip!("this process already has no_new_privs set ({ours}): nothing to observe");
     }
-    let status = status_with(Attributes {
-        no_new_privs: true,
-        ..Attributes::default()
-    });
+    let status = status_with(Attributes::new().no_new_privs(true));
     assert_eq!(status_field(&status, "NoNewPrivs"), "1");
     assert_eq!(
         status_field(&status_with(Attributes::default()), "NoNewPrivs"),
@@ -169,12 +150,7 @@ fn uid_gid_and_groups_are_set_in_the_child_when_root() {
         skip!("not root (euid {}): cannot change ids", process::geteuid());
     }
     let groups = [3001, 2345, 3000];
-    let attrs = Attributes {
-        uid: Some(1234),
-        gid: Some(2345),
-        groups: Some(&groups),
-        ..Attributes::default()
-    };
+    let attrs = Attributes::new().uid(1234).gid(2345).groups(&groups);
     let status = status_with(attrs);
     assert_eq!(status_field(&status, "Uid"), "1234\t1234\t1234\t1234");
     assert_eq!(status_field(&status, "Gid"), "2345\t2345\t2345\t2345");
@@ -186,10 +162,7 @@ fn uid_gid_and_groups_are_set_in_the_child_when_root() {
         "1234\n2345\n2345 3000 3001\n"
     );
 
-    let none = Attributes {
-        groups: Some(&[]),
-        ..Attributes::default()
-    };
+    let none = Attributes::new().groups(&[]);
     assert_eq!(status_field(&status_with(none), "Groups"), "");
     // Ours are untouched.
     assert_eq!(process::getuid(), 0);
@@ -202,27 +175,9 @@ fn ids_of_u32_max_are_refused_before_any_clone() {
     // child exists (the program exists: a clone would succeed).
     let max = u32::MAX;
     for (what, attrs) in [
-        (
-            "uid",
-            Attributes {
-                uid: Some(max),
-                ..Attributes::default()
-            },
-        ),
-        (
-            "gid",
-            Attributes {
-                gid: Some(max),
-                ..Attributes::default()
-            },
-        ),
-        (
-            "groups",
-            Attributes {
-                groups: Some(&[0, max]),
-                ..Attributes::default()
-            },
-        ),
+        ("uid", Attributes::new().uid(max)),
+        ("gid", Attributes::new().gid(max)),
+        ("groups", Attributes::new().groups(&[0, max])),
     ] {
         let got = spawn_with(&["true"], &[CHILD_PATH], &[], attrs).map(|c| c.pid());
         assert_eq!(got, Err(Errno::EINVAL), "{what} = u32::MAX");
@@ -242,7 +197,7 @@ fn on_a_thread_with_groups<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> T {
     std::thread::spawn(move || {
-        process::setgroups(groups).expect("setgroups on this thread");
+        process::set_thread_groups(groups).expect("setgroups on this thread");
         f()
     })
     .join()
@@ -260,34 +215,14 @@ fn a_uid_without_groups_drops_the_supplementary_groups_as_std_does() {
             status_field(&status, "Groups").to_string()
         })
     };
-    let nobody = Attributes {
-        uid: Some(65534),
-        gid: Some(65534),
-        ..Attributes::default()
-    };
+    let nobody = Attributes::new().uid(65534).gid(65534);
     // Before the fix the child kept "0 6 27": root's groups under uid 65534.
     assert_eq!(groups_of(nobody), "");
-    assert_eq!(
-        groups_of(Attributes {
-            gid: None,
-            ..nobody
-        }),
-        ""
-    );
+    assert_eq!(groups_of(Attributes::new().uid(65534)), "");
     // std drops them only with a uid: a gid alone keeps them.
-    let gid_only = Attributes {
-        gid: Some(65534),
-        ..Attributes::default()
-    };
-    assert_eq!(groups_of(gid_only), "0 6 27");
+    assert_eq!(groups_of(Attributes::new().gid(65534)), "0 6 27");
     // Groups given are the groups.
-    assert_eq!(
-        groups_of(Attributes {
-            groups: Some(&[5]),
-            ..nobody
-        }),
-        "5"
-    );
+    assert_eq!(groups_of(nobody.groups(&[5])), "5");
     // std agrees, from a thread in the same state.
     let std_groups = on_a_thread_with_groups(&[0, 6, 27], || {
         use std::os::unix::process::CommandExt;
@@ -310,14 +245,11 @@ fn a_caller_that_cannot_drop_its_groups_keeps_them_as_with_std() {
     // A thread running as 65534 (saved uid 0, to come back) has no CAP_SETGID: the child's
     // setgroups(0) fails with EPERM, which std ignores, and so does vspawn.
     let seen = on_a_thread_with_groups(&[0, 6, 27], || {
-        process::setresuid(65534, 65534, 0).unwrap();
+        process::set_thread_res_uid(65534, 65534, 0).unwrap();
         let ours = spawn_capture(
             &["cat", "/proc/self/status"],
             &[],
-            Attributes {
-                uid: Some(65534),
-                ..Attributes::default()
-            },
+            Attributes::new().uid(65534),
         );
         let std = {
             use std::os::unix::process::CommandExt;
@@ -326,7 +258,7 @@ fn a_caller_that_cannot_drop_its_groups_keeps_them_as_with_std() {
                 .uid(65534)
                 .output()
         };
-        process::setresuid(0, 0, 0).unwrap();
+        process::set_thread_res_uid(0, 0, 0).unwrap();
         let ours = ours.expect("spawn as 65534");
         let std = std.expect("std spawn as 65534");
         let fields =
@@ -349,9 +281,8 @@ fn limits_are_set_before_the_ids_so_a_hard_limit_can_be_raised_for_the_child() {
     if process::geteuid() != 0 {
         skip!("not root (euid {}): cannot change ids", process::geteuid());
     }
-    // RLIMIT_NICE (13 on every architecture): raising its hard limit needs CAP_SYS_RESOURCE,
-    // which the id change takes away; before the fix the child failed with EPERM.
-    const RLIMIT_NICE: u32 = 13;
+    // Raising RLIMIT_NICE's hard limit needs CAP_SYS_RESOURCE, which the id change takes away;
+    // before the fix the child failed with EPERM.
     const CAP_SYS_RESOURCE: u32 = 24;
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
     let caps = u64::from_str_radix(status_field(&status, "CapEff"), 16).unwrap();
@@ -372,12 +303,7 @@ fn limits_are_set_before_the_ids_so_a_hard_limit_can_be_raised_for_the_child() {
             max: ours.max + 1,
         },
     )];
-    let attrs = Attributes {
-        uid: Some(65534),
-        gid: Some(65534),
-        rlimits: &raised,
-        ..Attributes::default()
-    };
+    let attrs = Attributes::new().uid(65534).gid(65534).rlimits(&raised);
     let out = spawn_capture(&["cat", "/proc/self/limits"], &[], attrs).expect("spawn");
     let line = out
         .stdout
@@ -407,10 +333,8 @@ fn spawn_sleep_from_a_thread_that_ends(attrs: Attributes<'static>) -> Pid {
 
 #[test]
 fn parent_death_signal_arrives_when_the_spawning_thread_ends() {
-    let pid = spawn_sleep_from_a_thread_that_ends(Attributes {
-        parent_death_signal: Some(Signal::SIGUSR2),
-        ..Attributes::default()
-    });
+    let pid =
+        spawn_sleep_from_a_thread_that_ends(Attributes::new().parent_death_signal(Signal::SIGUSR2));
     assert_eq!(
         common::wait_child(pid).signal(),
         Some(Signal::SIGUSR2.raw())
@@ -431,12 +355,12 @@ fn parent_death_signal_survives_an_id_change() {
         skip!("not root (euid {}): cannot change ids", process::geteuid());
     }
     // Changing the ids clears the parent death signal; the spawn sets it after them.
-    let pid = spawn_sleep_from_a_thread_that_ends(Attributes {
-        uid: Some(1234),
-        gid: Some(1234),
-        parent_death_signal: Some(Signal::SIGTERM),
-        ..Attributes::default()
-    });
+    let pid = spawn_sleep_from_a_thread_that_ends(
+        Attributes::new()
+            .uid(1234)
+            .gid(1234)
+            .parent_death_signal(Signal::SIGTERM),
+    );
     assert_eq!(
         common::wait_child(pid).signal(),
         Some(Signal::SIGTERM.raw())
@@ -476,7 +400,7 @@ fn foreground_makes_the_childs_group_the_terminals_foreground_group() {
     // A forked helper becomes a session leader with the pty as its controlling terminal and
     // spawns `cat /proc/self/stat` twice into a new group: without, then with `foreground`.
     // Everything it uses is prepared here: it may not allocate.
-    let (out_r, out_w) = fd::pipe2(0).unwrap();
+    let (out_r, out_w) = fd::pipe2(OFlags::empty()).unwrap();
     let mut arg_slots = [std::ptr::null(); 3];
     let argv = CStrArray::new(&[c"cat", c"/proc/self/stat"], &mut arg_slots).unwrap();
     let actions = [FileAction::Dup2 {
@@ -487,20 +411,17 @@ fn foreground_makes_the_childs_group_the_terminals_foreground_group() {
         if process::setsid().is_err() {
             return 101;
         }
-        let Ok(tty) = fd::openat_inheritable(fd::AT_FDCWD, &slave, O_RDWR, 0) else {
+        let Ok(tty) = fd::openat_inheritable(fd::AT_FDCWD, &slave, O_RDWR, Mode::empty()) else {
             return 102;
         };
         let tty = tty.as_raw_fd();
         // SAFETY: TIOCSCTTY takes an int argument, no pointer.
-        if unsafe { sc::syscall!(IOCTL, tty, TIOCSCTTY, 0usize) } != 0 {
+        if unsafe { vspawn::sys::syscall!(IOCTL, tty, TIOCSCTTY, 0usize) } != 0 {
             return 103;
         }
         for foreground in [None, Some(tty)] {
-            let attrs = Attributes {
-                process_group: Some(0),
-                foreground,
-                ..Attributes::default()
-            };
+            let mut attrs = Attributes::new().process_group(0);
+            attrs.foreground = foreground;
             let spawned = Spawn::new(Program::Path(c"/bin/cat"), argv, CStrArray::empty())
                 .actions(&actions)
                 .attrs(attrs)
@@ -554,11 +475,8 @@ fn cgroup_starts_the_child_in_that_cgroup() {
     let dir = std::path::Path::new(&mount).join(&name);
     let _ = std::fs::create_dir(&dir);
     let dir_c = common::cstring(&dir);
-    let cgroup = fd::openat(fd::AT_FDCWD, &dir_c, O_DIRECTORY | O_RDONLY, 0).unwrap();
-    let attrs = Attributes {
-        cgroup: Some(cgroup.as_raw_fd()),
-        ..Attributes::default()
-    };
+    let cgroup = fd::openat(fd::AT_FDCWD, &dir_c, O_DIRECTORY | O_RDONLY, Mode::empty()).unwrap();
+    let attrs = Attributes::new().cgroup(cgroup.as_raw_fd());
     let result = spawn_capture(&["cat", "/proc/self/cgroup"], &[], attrs);
     let _ = std::fs::remove_dir(&dir);
     if common::emulator().is_some() {
@@ -576,25 +494,22 @@ fn cgroup_starts_the_child_in_that_cgroup() {
 }
 
 fn pidfd_spawn(argv: &[&str]) -> vspawn::spawn::Child {
-    let attrs = Attributes {
-        pidfd: true,
-        ..Attributes::default()
-    };
+    let attrs = Attributes::new().pidfd(true);
     spawn_with(argv, &[CHILD_PATH], &[], attrs).unwrap()
 }
 
 #[test]
 fn pidfd_waits_with_p_pidfd_for_the_exact_status() {
     let child = pidfd_spawn(&["sh", "-c", "exit 7"]);
-    let pidfd: RawFd = child.pidfd().expect("a pidfd was asked for");
-    assert_eq!(fd::get_fd_flags(pidfd), Ok(FD_CLOEXEC));
+    let pidfd = child.pidfd().expect("a pidfd was asked for");
+    assert_eq!(fd::get_fd_flags(pidfd.as_raw_fd()), Ok(FD_CLOEXEC));
     let info = wait::waitid(WaitId::PidFd(pidfd), WEXITED, None).unwrap();
     assert_eq!(info.pid(), child.pid());
     assert_eq!(info.code, cld::CLD_EXITED);
     assert_eq!(info.status(), 7);
     // Without it there is none.
     let mut plain = spawn_with(&["/bin/true"], &[], &[], Attributes::default()).unwrap();
-    assert_eq!(plain.pidfd(), None);
+    assert!(plain.pidfd().is_none());
     assert_eq!(plain.wait().unwrap().code(), Some(0));
 }
 
@@ -603,7 +518,7 @@ fn kill_through_the_pidfd_is_seen_by_waitid() {
     let mut child = pidfd_spawn(&["sleep", "10"]);
     child.kill().unwrap();
     let pidfd = child.take_pidfd().unwrap();
-    let info = wait::waitid(WaitId::PidFd(pidfd.as_raw_fd()), WEXITED, None).unwrap();
+    let info = wait::waitid(WaitId::PidFd(&pidfd), WEXITED, None).unwrap();
     assert_eq!(info.code, cld::CLD_KILLED);
     assert_eq!(info.status(), 9);
 }
@@ -696,7 +611,7 @@ fn command_sets_the_same_attributes() {
     let mut cmd = Command::new("sh");
     cmd.args(["-c", "umask; ulimit -n; cat /proc/self/stat"])
         .stdout(vspawn::spawn::Stdio::piped())
-        .umask(0o077)
+        .umask(Mode::from_bits_retain(0o077))
         .rlimit(RLIMIT_NOFILE, Rlimit { cur: 64, max: 64 })
         .process_group(0);
     let mut child = cmd.spawn().unwrap();

@@ -11,6 +11,7 @@
 mod common;
 
 use vspawn::Errno;
+use vspawn::fd::Mode;
 use vspawn::fd::{self, oflags::O_RDONLY};
 use vspawn::process::{self, Rlimit, rlimit::RLIMIT_NOFILE};
 use vspawn::spawn::{Attributes, CStrArray, Program, Spawn};
@@ -45,7 +46,7 @@ fn first_spawn_learns_the_channel_and_every_spawn_reports_its_exact_errno() {
     common::assert_no_children();
 
     // No fd can be allocated any more: the soft limit is the lowest free number.
-    let lowest_free = fd::openat(fd::AT_FDCWD, c"/dev/null", O_RDONLY, 0)
+    let lowest_free = fd::openat(fd::AT_FDCWD, c"/dev/null", O_RDONLY, Mode::empty())
         .unwrap()
         .as_raw_fd();
     let ours = process::prlimit(0, RLIMIT_NOFILE, None).unwrap();
@@ -55,12 +56,9 @@ fn first_spawn_learns_the_channel_and_every_spawn_reports_its_exact_errno() {
     };
     // The child gets its limit back before it execs.
     let restore = [(RLIMIT_NOFILE, ours)];
-    let attrs = Attributes {
-        rlimits: &restore,
-        ..Attributes::default()
-    };
+    let attrs = Attributes::new().rlimits(&restore);
     process::prlimit(0, RLIMIT_NOFILE, Some(&starved)).unwrap();
-    let proof = fd::openat(fd::AT_FDCWD, c"/dev/null", O_RDONLY, 0).map(drop);
+    let proof = fd::openat(fd::AT_FDCWD, c"/dev/null", O_RDONLY, Mode::empty()).map(drop);
     let ok = spawn(c"/bin/true", attrs);
     let failed = spawn(c"/nonexistent/x", attrs);
     process::prlimit(0, RLIMIT_NOFILE, Some(&ours)).unwrap();

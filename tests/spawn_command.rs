@@ -18,6 +18,7 @@ use std::os::unix::fs::PermissionsExt;
 
 use common::serial;
 use vspawn::Errno;
+use vspawn::fd::OFlags;
 use vspawn::fd::{self, RawFd};
 use vspawn::spawn::{Command, Stdio};
 
@@ -282,17 +283,20 @@ fn stdio_null_discards_and_reads_nothing() {
 /// Puts `fd` at our fd 0 for the duration of `f` (under `serial()`: no other spawn meanwhile).
 fn with_our_stdin<T>(fd: RawFd, f: impl FnOnce() -> T) -> T {
     let saved = fd::dup_above(0, 10).expect("save fd 0");
-    fd::dup3(fd, 0, 0).unwrap();
+    // SAFETY: under `serial()` nothing else uses fd 0 meanwhile; the original is restored below.
+    unsafe { fd::dup3(fd, 0, OFlags::empty()) }.unwrap();
     let result = f();
-    fd::dup3(saved, 0, 0).unwrap();
-    fd::close(saved).unwrap();
+    // SAFETY: as above; `saved` is this function's own descriptor.
+    unsafe { fd::dup3(saved, 0, OFlags::empty()) }.unwrap();
+    // SAFETY: `saved` was made above and nothing else owns it.
+    unsafe { fd::close(saved) }.unwrap();
     result
 }
 
 #[test]
 fn stdio_inherit_gives_the_child_our_fd() {
     let _serial = serial();
-    let (r, w) = fd::pipe2(0).unwrap();
+    let (r, w) = fd::pipe2(OFlags::empty()).unwrap();
     fd::write_all(w.as_raw_fd(), b"through our stdin\n").unwrap();
     drop(w);
     // `spawn` inherits stdin by default; `output` would give /dev/null unless told to inherit.
@@ -391,7 +395,7 @@ fn stdio_from_a_file_and_from_another_childs_pipe() {
 #[test]
 fn fd_and_close_fds_from_leave_exactly_the_given_fds() {
     let _serial = serial();
-    let (_r, w) = fd::pipe2(0).unwrap();
+    let (_r, w) = fd::pipe2(OFlags::empty()).unwrap();
     let out = Command::new("ls")
         .arg("/proc/self/fd")
         .stdin(Stdio::null())

@@ -16,7 +16,10 @@ use std::path::Path;
 
 use common::{CHILD_PATH, assert_no_children, cstring, open_fds, serial, spawn_with};
 use vspawn::Errno;
+use vspawn::fd::Mode;
 use vspawn::fd::oflags::O_RDONLY;
+use vspawn::process::Resource;
+use vspawn::spawn::Namespaces;
 use vspawn::spawn::{Attributes, CStrArray, Command, FileAction, IdMaps, Program, Spawn};
 
 /// Spawns `program` with `argv` and an environment of `[CHILD_PATH]` through the core, and
@@ -373,7 +376,7 @@ fn failing_file_actions_and_attributes_report_their_errno() {
                 fd: 5,
                 path: c"/nonexistent/file",
                 flags: O_RDONLY,
-                mode: 0,
+                mode: Mode::empty(),
             }],
             Errno::ENOENT,
         ),
@@ -392,18 +395,13 @@ fn failing_file_actions_and_attributes_report_their_errno() {
         assert_clean(&fds);
     }
     // A process group that does not exist in our session.
-    let attrs = Attributes {
-        process_group: Some(i32::MAX - 1),
-        ..Attributes::default()
-    };
+    let attrs = Attributes::new().process_group(i32::MAX - 1);
     assert_eq!(core_error_with(t, argv, &[], attrs), Errno::EPERM);
     assert_clean(&fds);
-    // A resource number the kernel does not know.
-    let rlimits = [(99, vspawn::process::Rlimit { cur: 1, max: 1 })];
-    let attrs = Attributes {
-        rlimits: &rlimits,
-        ..Attributes::default()
-    };
+    // A soft limit above the hard one. (A resource number the kernel does not know can no
+    // longer be named: `Resource` is an enum of the kernel's.)
+    let rlimits = [(Resource::Core, vspawn::process::Rlimit { cur: 2, max: 1 })];
+    let attrs = Attributes::new().rlimits(&rlimits);
     assert_eq!(core_error_with(t, argv, &[], attrs), Errno::EINVAL);
     assert_clean(&fds);
 }
@@ -484,7 +482,7 @@ fn negative_fd_in_a_file_action_is_ebadf_before_any_clone() {
             fd: -1,
             path: c"/dev/null",
             flags: O_RDONLY,
-            mode: 0,
+            mode: Mode::empty(),
         },
         FileAction::Fchdir(-100),
         FileAction::CloseFrom(-1),
@@ -500,14 +498,8 @@ fn negative_fd_in_a_file_action_is_ebadf_before_any_clone() {
         assert_clean(&fds);
     }
     for attrs in [
-        Attributes {
-            foreground: Some(-1),
-            ..Attributes::default()
-        },
-        Attributes {
-            cgroup: Some(-1),
-            ..Attributes::default()
-        },
+        Attributes::new().foreground(-1),
+        Attributes::new().cgroup(-1),
     ] {
         assert_eq!(core_error_with(t, argv, &[], attrs), Errno::EBADF);
         assert_clean(&fds);
@@ -515,7 +507,7 @@ fn negative_fd_in_a_file_action_is_ebadf_before_any_clone() {
     let mut cmd = Command::new("/bin/true");
     cmd.fd(
         -1,
-        vspawn::fd::openat(-100, c"/dev/null", O_RDONLY, 0).unwrap(),
+        vspawn::fd::openat(-100, c"/dev/null", O_RDONLY, Mode::empty()).unwrap(),
     );
     assert_eq!(cmd.spawn().unwrap_err(), Errno::EBADF);
     drop(cmd);
@@ -535,32 +527,21 @@ fn contradictory_attributes_are_einval_before_any_clone() {
     let cases = [
         (
             "setsid with process_group",
-            Attributes {
-                setsid: true,
-                process_group: Some(0),
-                ..Attributes::default()
-            },
+            Attributes::new().setsid(true).process_group(0),
         ),
         (
             "id_maps without CLONE_NEWUSER",
-            Attributes {
-                id_maps: Some(maps),
-                ..Attributes::default()
-            },
+            Attributes::new().id_maps(maps),
         ),
         (
             "negative process group",
-            Attributes {
-                process_group: Some(-5),
-                ..Attributes::default()
-            },
+            Attributes::new().process_group(-5),
         ),
         (
             "a flag that is not a namespace",
-            Attributes {
-                namespaces: vspawn::clone::flags::CLONE_VM,
-                ..Attributes::default()
-            },
+            Attributes::new().namespaces(Namespaces::from_bits_retain(
+                vspawn::clone::flags::CLONE_VM.bits(),
+            )),
         ),
     ];
     for (what, attrs) in cases {

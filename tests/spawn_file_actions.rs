@@ -12,6 +12,8 @@ use std::os::unix::fs::PermissionsExt;
 
 use common::{Captured, cstring, read_to_end, spawn_capture, spawn_with};
 use vspawn::Errno;
+use vspawn::fd::Mode;
+use vspawn::fd::OFlags;
 use vspawn::fd::{self, FD_CLOEXEC, OwnedFd, RawFd, oflags::*};
 use vspawn::spawn::{Attributes, FileAction};
 
@@ -24,7 +26,7 @@ fn sh(script: &str, actions: &[FileAction<'_>]) -> Captured {
 
 /// A close-on-exec pipe: (read end, write end).
 fn pipe() -> (OwnedFd, OwnedFd) {
-    fd::pipe2(0).expect("pipe2")
+    fd::pipe2(OFlags::empty()).expect("pipe2")
 }
 
 /// Reads a pipe to its end as text.
@@ -43,13 +45,13 @@ fn null_stdin_and_stderr(null: &std::ffi::CStr) -> [FileAction<'_>; 2] {
             fd: 0,
             path: null,
             flags: O_RDONLY,
-            mode: 0,
+            mode: Mode::empty(),
         },
         FileAction::Open {
             fd: 2,
             path: null,
             flags: O_WRONLY,
-            mode: 0,
+            mode: Mode::empty(),
         },
     ]
 }
@@ -179,7 +181,7 @@ fn open_replaces_an_occupied_fd() {
             fd: 0,
             path: &input_c,
             flags: O_RDONLY,
-            mode: 0,
+            mode: Mode::empty(),
         }],
         Attributes::default(),
     )
@@ -201,7 +203,7 @@ fn open_replaces_an_occupied_fd() {
             fd: 7,
             path: &target_c,
             flags: O_WRONLY | O_CREAT | O_TRUNC,
-            mode: 0o644,
+            mode: Mode::from_bits_retain(0o644),
         },
     ];
     let out = sh("echo into-7 >&7", &actions);
@@ -221,12 +223,9 @@ fn open_with_create_and_truncate_makes_the_file_the_child_writes() {
         fd: 1,
         path: &path_c,
         flags: O_WRONLY | O_CREAT | O_TRUNC,
-        mode: 0o640,
+        mode: Mode::from_bits_retain(0o640),
     }];
-    let attrs = Attributes {
-        umask: Some(0o022),
-        ..Attributes::default()
-    };
+    let attrs = Attributes::new().umask(Mode::from_bits_retain(0o022));
     let mut child = spawn_with(
         &["sh", "-c", "echo first"],
         &[common::CHILD_PATH],
@@ -263,7 +262,7 @@ fn open_with_o_cloexec_is_closed_at_exec() {
                 fd: 7,
                 path: &null,
                 flags,
-                mode: 0,
+                mode: Mode::empty(),
             }],
         )
         .stdout
@@ -371,7 +370,7 @@ fn chdir_and_fchdir_set_the_working_directory() {
     .unwrap();
     assert_eq!(out.stdout, expected);
 
-    let dir_fd = fd::openat(fd::AT_FDCWD, &dir_c, O_DIRECTORY | O_RDONLY, 0).unwrap();
+    let dir_fd = fd::openat(fd::AT_FDCWD, &dir_c, O_DIRECTORY | O_RDONLY, Mode::empty()).unwrap();
     let actions = [FileAction::Fchdir(dir_fd.as_raw_fd())];
     let out = spawn_capture(&["sh", "-c", "pwd -P"], &actions, Attributes::default()).unwrap();
     assert_eq!(out.stdout, expected);
@@ -389,7 +388,7 @@ fn actions_after_a_chdir_resolve_relative_paths_in_the_new_directory() {
             fd: 1,
             path: c"out.txt",
             flags: O_WRONLY | O_CREAT | O_TRUNC,
-            mode: 0o644,
+            mode: Mode::from_bits_retain(0o644),
         },
     ];
     let mut child = spawn_with(
@@ -419,7 +418,7 @@ fn exec_error_arrives_even_when_the_actions_close_or_replace_every_fd() {
         fd,
         path: &null,
         flags: O_RDONLY,
-        mode: 0,
+        mode: Mode::empty(),
     }));
     let err = spawn_with(&["/nonexistent/x"], &[], &actions, Attributes::default()).unwrap_err();
     assert_eq!(err, Errno::ENOENT);

@@ -12,9 +12,9 @@ mod common;
 
 use common::{CHILD_PATH, assert_no_children, open_fds, serial, spawn_capture, spawn_with};
 use vspawn::Errno;
-use vspawn::clone::flags::*;
 use vspawn::process;
 use vspawn::signal::Signal;
+use vspawn::spawn::Namespaces;
 use vspawn::spawn::{Attributes, Command, IdMaps};
 
 /// Under qemu-user: checks that `attrs` is refused with EINVAL, leaving nothing behind, and
@@ -65,15 +65,13 @@ fn user_namespace_with_id_maps_makes_us_root_inside() {
     let _serial = serial();
     let uid_map = format!("0 {} 1\n", process::getuid());
     let gid_map = format!("0 {} 1\n", process::getgid());
-    let attrs = Attributes {
-        namespaces: CLONE_NEWUSER,
-        id_maps: Some(IdMaps {
+    let attrs = Attributes::new()
+        .namespaces(Namespaces::USER)
+        .id_maps(IdMaps {
             uid_map: uid_map.as_bytes(),
             gid_map: gid_map.as_bytes(),
             deny_setgroups: true,
-        }),
-        ..Attributes::default()
-    };
+        });
     skip_under_qemu!(attrs);
     let out = sh(
         "id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups",
@@ -92,21 +90,19 @@ fn user_namespace_with_id_maps_makes_us_root_inside() {
 fn user_namespace_maps_another_inside_id() {
     let _serial = serial();
     let uid_map = format!("1234 {} 1\n", process::getuid());
-    let attrs = Attributes {
-        namespaces: CLONE_NEWUSER,
-        id_maps: Some(IdMaps {
+    let attrs = Attributes::new()
+        .namespaces(Namespaces::USER)
+        .id_maps(IdMaps {
             uid_map: uid_map.as_bytes(),
             ..IdMaps::default()
-        }),
-        ..Attributes::default()
-    };
+        });
     skip_under_qemu!(attrs);
     // No gid map: the group is the overflow gid.
     assert_eq!(sh("id -u; id -g", attrs), "1234\n65534\n");
     // Through Command as well.
     let mut cmd = Command::new("sh");
     cmd.args(["-c", "id -u; cat /proc/self/uid_map"])
-        .namespaces(CLONE_NEWUSER)
+        .namespaces(Namespaces::USER)
         .id_maps(uid_map.as_bytes(), b"", false);
     let out = cmd.output().unwrap();
     assert_eq!(out.status.code(), Some(0));
@@ -122,10 +118,7 @@ fn user_namespace_maps_another_inside_id() {
 #[test]
 fn user_namespace_without_maps_sees_the_overflow_ids() {
     let _serial = serial();
-    let attrs = Attributes {
-        namespaces: CLONE_NEWUSER,
-        ..Attributes::default()
-    };
+    let attrs = Attributes::new().namespaces(Namespaces::USER);
     skip_under_qemu!(attrs);
     assert_eq!(
         sh("id -u; id -g; cat /proc/self/uid_map", attrs),
@@ -135,14 +128,12 @@ fn user_namespace_without_maps_sees_the_overflow_ids() {
 
 /// A new user namespace with this uid map.
 fn with_maps(uid_map: &[u8]) -> Attributes<'_> {
-    Attributes {
-        namespaces: CLONE_NEWUSER,
-        id_maps: Some(IdMaps {
+    Attributes::new()
+        .namespaces(Namespaces::USER)
+        .id_maps(IdMaps {
             uid_map,
             ..IdMaps::default()
-        }),
-        ..Attributes::default()
-    }
+        })
 }
 
 #[test]
@@ -185,10 +176,7 @@ fn user_namespace_spawn_errors_leave_nothing_behind() {
 #[test]
 fn pid_namespace_makes_the_child_pid_1() {
     let _serial = serial();
-    let attrs = Attributes {
-        namespaces: CLONE_NEWPID,
-        ..Attributes::default()
-    };
+    let attrs = Attributes::new().namespaces(Namespaces::PID);
     skip_under_qemu!(attrs);
     // `$$` is the shell's pid in its own namespace; its parent is outside it (0).
     assert_eq!(sh("echo $$; echo $PPID", attrs), "1\n0\n");
@@ -199,11 +187,9 @@ fn pid_namespace_with_a_parent_death_signal() {
     let _serial = serial();
     // Inside a new pid namespace the parent is invisible (getppid() is 0): that must not pass
     // for "the parent already died".
-    let attrs = Attributes {
-        namespaces: CLONE_NEWPID,
-        parent_death_signal: Some(Signal::SIGTERM),
-        ..Attributes::default()
-    };
+    let attrs = Attributes::new()
+        .namespaces(Namespaces::PID)
+        .parent_death_signal(Signal::SIGTERM);
     skip_under_qemu!(attrs);
     assert_eq!(sh("echo $$", attrs), "1\n");
 }
@@ -224,17 +210,14 @@ fn our_namespaces() -> Vec<String> {
 #[test]
 fn each_namespace_flag_gives_the_child_exactly_that_new_namespace() {
     let _serial = serial();
-    skip_under_qemu!(Attributes {
-        namespaces: CLONE_NEWNS,
-        ..Attributes::default()
-    });
+    skip_under_qemu!(Attributes::new().namespaces(Namespaces::MOUNT));
     let flags = [
-        CLONE_NEWNS,
-        CLONE_NEWUTS,
-        CLONE_NEWIPC,
-        CLONE_NEWNET,
-        CLONE_NEWCGROUP,
-        CLONE_NEWPID,
+        Namespaces::MOUNT,
+        Namespaces::UTS,
+        Namespaces::IPC,
+        Namespaces::NET,
+        Namespaces::CGROUP,
+        Namespaces::PID,
     ];
     let ours = our_namespaces();
     let script = format!(
@@ -242,10 +225,7 @@ fn each_namespace_flag_gives_the_child_exactly_that_new_namespace() {
         KINDS.join(" ")
     );
     for (i, flag) in flags.into_iter().enumerate() {
-        let attrs = Attributes {
-            namespaces: flag,
-            ..Attributes::default()
-        };
+        let attrs = Attributes::new().namespaces(flag);
         let theirs: Vec<String> = sh(&script, attrs).lines().map(String::from).collect();
         assert_eq!(theirs.len(), KINDS.len());
         for (j, kind) in KINDS.iter().enumerate() {
@@ -253,7 +233,7 @@ fn each_namespace_flag_gives_the_child_exactly_that_new_namespace() {
             if i == j {
                 assert_ne!(theirs[j], ours[j], "{kind}: not a new namespace");
             } else {
-                assert_eq!(theirs[j], ours[j], "{kind} changed with flag {flag:#x}");
+                assert_eq!(theirs[j], ours[j], "{kind} changed with {flag:?}");
             }
         }
     }
@@ -262,10 +242,7 @@ fn each_namespace_flag_gives_the_child_exactly_that_new_namespace() {
 #[test]
 fn uts_namespace_keeps_a_hostname_change_inside() {
     let _serial = serial();
-    let attrs = Attributes {
-        namespaces: CLONE_NEWUTS,
-        ..Attributes::default()
-    };
+    let attrs = Attributes::new().namespaces(Namespaces::UTS);
     skip_under_qemu!(attrs);
     let ours = sh("uname -n", Attributes::default());
     let inside = sh("hostname vspawn-uts-test && uname -n", attrs);
@@ -276,10 +253,7 @@ fn uts_namespace_keeps_a_hostname_change_inside() {
 #[test]
 fn net_namespace_has_only_loopback() {
     let _serial = serial();
-    let attrs = Attributes {
-        namespaces: CLONE_NEWNET,
-        ..Attributes::default()
-    };
+    let attrs = Attributes::new().namespaces(Namespaces::NET);
     skip_under_qemu!(attrs);
     let dev = sh("cat /proc/net/dev", attrs);
     // Two header lines, then one line per interface.
@@ -294,16 +268,13 @@ fn net_namespace_has_only_loopback() {
 #[test]
 fn mount_namespace_through_command() {
     let _serial = serial();
-    skip_under_qemu!(Attributes {
-        namespaces: CLONE_NEWNS,
-        ..Attributes::default()
-    });
+    skip_under_qemu!(Attributes::new().namespaces(Namespaces::MOUNT));
     let ours = std::fs::read_link("/proc/self/ns/mnt").unwrap();
     let out = Command::new("readlink")
         .arg("/proc/self/ns/mnt")
         .env_clear()
         .env("PATH", &CHILD_PATH[5..])
-        .namespaces(CLONE_NEWNS)
+        .namespaces(Namespaces::MOUNT)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));

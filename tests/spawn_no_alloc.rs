@@ -3,7 +3,7 @@
 //!
 //! A counting global allocator counts, per thread, the allocations of threads that have
 //! switched counting on (thread-local cells). Where vfork shares memory (natively, in the VM)
-//! the child runs on the spawning thread's stack with its thread pointer, so it sees the flag
+//! the spawn's child runs on the spawning thread's stack with its thread pointer, so it sees the flag
 //! set and any allocation it made would land in the same counter: a count of exactly 0 across
 //! `spawn()` covers both sides. Under qemu-user the child is a fork and its counter a copy: only the
 //! parent's side is seen there.
@@ -19,10 +19,14 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use vspawn::Errno;
+use vspawn::clone::{clone, flags::*};
+use vspawn::fd::Mode;
+use vspawn::fd::OFlags;
 use vspawn::fd::{self, oflags::*};
 use vspawn::process::{Rlimit, rlimit::RLIMIT_NOFILE};
 use vspawn::signal::{SigSet, Signal};
 use vspawn::spawn::{Attributes, CStrArray, FileAction, Program, Spawn};
+use vspawn::wait::WaitOptions;
 
 struct Counting;
 
@@ -101,15 +105,21 @@ fn a_vfork_child_sees_the_flag_and_shares_the_counter() {
             common::emulator().unwrap_or_else(|| "unknown emulator".into())
         );
     }
-    // What an allocation in the child would do, without allocating there: count.
-    let mut child = || {
+    // What an allocation in the child would do, without allocating there: count. The child is
+    // cloned the way `Spawn` clones its own: CLONE_VM | CLONE_VFORK on our stack, keeping our
+    // thread pointer (`clone::vfork` takes it away, so it is not the probe for this).
+    extern "C" fn child(_: usize) -> i32 {
         count();
         0
-    };
+    }
+    let flags = CLONE_VM | CLONE_VFORK;
+    let null = std::ptr::null_mut();
     let n = allocations_during(|| {
-        // SAFETY: the child only reads and bumps thread-local cells (our thread's, shared).
-        let pid = unsafe { vspawn::clone::vfork(&mut child) }.unwrap();
-        let (_, status) = vspawn::wait::wait4(pid, 0, None).unwrap();
+        // SAFETY: a vfork child on our stack (we are suspended meanwhile) that only reads and
+        // bumps thread-local cells (our thread's, shared) and returns.
+        let pid =
+            unsafe { clone(flags, Some(Signal::SIGCHLD), None, null, null, 0, child, 0) }.unwrap();
+        let (_, status) = vspawn::wait::wait4(pid, WaitOptions::empty(), None).unwrap();
         assert_eq!(status.code(), Some(0));
     });
     assert_eq!(n, 1, "the child's count did not reach the parent");
@@ -121,8 +131,8 @@ fn core_spawn_allocates_nothing_in_parent_or_child() {
     let dir = common::scratch_dir("no-alloc");
     let dir_c = common::cstring(&dir);
     let out_c = common::cstring(dir.join("out"));
-    let dir_fd = fd::openat(fd::AT_FDCWD, &dir_c, O_DIRECTORY | O_RDONLY, 0).unwrap();
-    let (_r, w) = fd::pipe2(0).unwrap();
+    let dir_fd = fd::openat(fd::AT_FDCWD, &dir_c, O_DIRECTORY | O_RDONLY, Mode::empty()).unwrap();
+    let (_r, w) = fd::pipe2(OFlags::empty()).unwrap();
     let w = w.as_raw_fd();
     let path_env = c"PATH=/nonexistent:/also/not/here:/bin:/usr/bin";
     let missing_env = c"PATH=/nonexistent:/also/not/here:";
@@ -143,7 +153,7 @@ fn core_spawn_allocates_nothing_in_parent_or_child() {
             fd: 7,
             path: &out_c,
             flags: O_WRONLY | O_CREAT | O_TRUNC,
-            mode: 0o644,
+            mode: Mode::from_bits_retain(0o644),
         },
         FileAction::Chdir(c"/"),
         FileAction::Fchdir(dir_fd.as_raw_fd()),
@@ -151,17 +161,15 @@ fn core_spawn_allocates_nothing_in_parent_or_child() {
         FileAction::CloseFrom(8),
     ];
     let rlimits = [(RLIMIT_NOFILE, Rlimit { cur: 256, max: 256 })];
-    let attrs = Attributes {
-        process_group: Some(0),
-        sigmask: Some(SigSet::EMPTY.with(Signal::SIGUSR1)),
-        sigdefault: SigSet::EMPTY.with(Signal::SIGPIPE),
-        rlimits: &rlimits,
-        umask: Some(0o022),
-        no_new_privs: true,
-        parent_death_signal: Some(Signal::SIGKILL),
-        pidfd: true,
-        ..Attributes::default()
-    };
+    let attrs = Attributes::new()
+        .process_group(0)
+        .sigmask(SigSet::EMPTY.with(Signal::SIGUSR1))
+        .sigdefault(SigSet::EMPTY.with(Signal::SIGPIPE))
+        .rlimits(&rlimits)
+        .umask(Mode::from_bits_retain(0o022))
+        .no_new_privs(true)
+        .parent_death_signal(Signal::SIGKILL)
+        .pidfd(true);
     let searched = Spawn::new(Program::Search(c"true"), argv, envp)
         .actions(&actions)
         .attrs(attrs);

@@ -185,18 +185,12 @@ fn ignored_signals_stay_ignored_in_the_child_unless_reset() {
         let kept = sigset_field(&child_status(Attributes::default()), "SigIgn");
         assert_eq!(kept, ours, "the child's ignored set is not ours");
 
-        let attrs = Attributes {
-            sigdefault: SigSet::EMPTY.with(Signal::SIGUSR2),
-            ..Attributes::default()
-        };
+        let attrs = Attributes::new().sigdefault(SigSet::EMPTY.with(Signal::SIGUSR2));
         let reset = sigset_field(&child_status(attrs), "SigIgn");
         assert_eq!(reset, ours & !bit(Signal::SIGUSR2));
     });
     // Everything reset (SIGKILL and SIGSTOP are passed over, not an error).
-    let attrs = Attributes {
-        sigdefault: SigSet::FULL,
-        ..Attributes::default()
-    };
+    let attrs = Attributes::new().sigdefault(SigSet::FULL);
     assert_eq!(sigset_field(&child_status(attrs), "SigIgn"), invisible);
     // And our own actions were not touched by any of it.
     assert_eq!(
@@ -216,19 +210,13 @@ fn child_mask_is_exactly_the_one_asked_for() {
     ]
     .into_iter()
     .collect();
-    let attrs = Attributes {
-        sigmask: Some(wanted),
-        ..Attributes::default()
-    };
+    let attrs = Attributes::new().sigmask(wanted);
     assert_eq!(sigset_field(&child_status(attrs), "SigBlk"), wanted.bits());
 
     // An empty mask while we block something.
     let ours = SigSet::EMPTY.with(Signal::SIGHUP);
     let old = rt_sigprocmask(SigHow::SetMask, Some(&ours)).unwrap();
-    let attrs = Attributes {
-        sigmask: Some(SigSet::EMPTY),
-        ..Attributes::default()
-    };
+    let attrs = Attributes::new().sigmask(SigSet::EMPTY);
     let got = sigset_field(&child_status(attrs), "SigBlk");
     rt_sigprocmask(SigHow::SetMask, Some(&old)).unwrap();
     assert_eq!(got, 0);
@@ -247,10 +235,7 @@ fn child_mask_holds_real_time_signals_by_their_kernel_numbers() {
         .into_iter()
         .map(|n| Signal::new(n).unwrap())
         .collect();
-    let attrs = Attributes {
-        sigmask: Some(wanted.with(Signal::SIGQUIT)),
-        ..Attributes::default()
-    };
+    let attrs = Attributes::new().sigmask(wanted.with(Signal::SIGQUIT));
     let expected = wanted.bits() | bit(Signal::SIGQUIT);
     assert_eq!(sigset_field(&child_status(attrs), "SigBlk"), expected);
 }
@@ -265,10 +250,7 @@ fn child_mask_can_block_everything_blockable() {
              and in the VM"
         );
     }
-    let attrs = Attributes {
-        sigmask: Some(SigSet::FULL),
-        ..Attributes::default()
-    };
+    let attrs = Attributes::new().sigmask(SigSet::FULL);
     let unblockable = bit(Signal::SIGKILL) | bit(Signal::SIGSTOP);
     assert_eq!(sigset_field(&child_status(attrs), "SigBlk"), !unblockable);
 }

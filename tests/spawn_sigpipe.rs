@@ -21,9 +21,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use common::{CHILD_PATH, spawn_with};
 use seccomp::Action;
 use vspawn::Errno;
-use vspawn::clone::flags::CLONE_NEWUSER;
 use vspawn::signal::{self, SigAction, SigHandler, SigSet, Signal};
-use vspawn::spawn::{Attributes, IdMaps};
+use vspawn::spawn::{Attributes, IdMaps, Namespaces};
 use vspawn::wait::{WaitId, waitid, wflags::*};
 
 /// An errno no step of a spawn returns by itself.
@@ -55,14 +54,12 @@ fn a_child_that_dies_before_the_go_signal_raises_no_sigpipe_in_the_parent() {
                     return None;
                 }
             }
-            let attrs = Attributes {
-                namespaces: CLONE_NEWUSER,
-                // No maps to write: the parent's next steps are closing the child's end of
-                // the socket pair and sending the go byte.
-                id_maps: Some(IdMaps::default()),
-                sigdefault: SigSet::EMPTY.with(Signal::SIGUSR1),
-                ..Attributes::default()
-            };
+            // No maps to write: the parent's next steps are closing the child's end of the
+            // socket pair and sending the go byte.
+            let attrs = Attributes::new()
+                .namespaces(Namespaces::USER)
+                .id_maps(IdMaps::default())
+                .sigdefault(SigSet::EMPTY.with(Signal::SIGUSR1));
             Some(spawn_with(&["true"], &[CHILD_PATH], &[], attrs).map(|c| c.pid()))
         });
         let listener = match rx.recv().unwrap() {

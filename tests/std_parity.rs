@@ -954,7 +954,7 @@ fn ids_are_the_same_as_with_std_when_root() {
     std::thread::scope(|scope| {
         scope
             .spawn(|| {
-                vspawn::process::setgroups(&[0, 6, 27]).unwrap();
+                vspawn::process::set_thread_groups(&[0, 6, 27]).unwrap();
                 for (name, spec) in &scenarios {
                     both(&mut verdict, name, GLIBC_SIGNALS, |side| {
                         state(side, spec, name)

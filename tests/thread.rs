@@ -11,7 +11,9 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering::SeqCst};
 
 use vspawn::Errno;
+use vspawn::fd::OFlags;
 use vspawn::process::{getpid, gettid, kill, tgkill};
+use vspawn::signal::{SigHow, SigSet, Signal, rt_sigprocmask};
 use vspawn::thread::{self, DEFAULT_STACK_SIZE, MIN_STACK_SIZE, spawn, spawn_on};
 
 /// Recurses `depth` times with 1 KiB of locals per frame.
@@ -181,13 +183,14 @@ fn dropping_the_handle_waits_for_the_thread() {
 
 #[test]
 fn threads_share_memory_and_the_fd_table() {
-    let (r, w) = vspawn::fd::pipe2(0).unwrap();
+    let (r, w) = vspawn::fd::pipe2(OFlags::empty()).unwrap();
     let write_end = w.as_raw_fd();
     // SAFETY: the closure makes raw syscalls on an fd the parent keeps open until the join.
     let handle = unsafe {
         spawn(move || {
             // A descriptor made by the thread is ours too.
-            match vspawn::fd::dup3(write_end, 760, 0) {
+            // (dup3 is unsafe: 760 is free, nothing owns it; the test closes it below.)
+            match vspawn::fd::dup3(write_end, 760, OFlags::empty()) {
                 Ok(760) => {}
                 _ => return 1,
             }
@@ -200,8 +203,93 @@ fn threads_share_memory_and_the_fd_table() {
     .expect("spawn");
     assert_eq!(handle.join(), 0);
     assert_eq!(vspawn::fd::get_fd_flags(760), Ok(0));
-    vspawn::fd::close(760).unwrap();
+    // SAFETY: the thread made fd 760 for this test alone.
+    unsafe { vspawn::fd::close(760) }.unwrap();
     let mut buf = [0u8; 32];
     assert_eq!(vspawn::fd::read(r.as_raw_fd(), &mut buf), Ok(15));
     assert_eq!(&buf[..15], b"from the thread");
+}
+
+#[test]
+fn a_thread_starts_with_every_signal_blocked_and_the_creator_keeps_its_mask() {
+    // No handler of the process (which may use thread-locals) can run on a thread that has none.
+    static SEEN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let before = rt_sigprocmask(SigHow::Block, None).unwrap();
+    // SAFETY: the closure makes one raw syscall and stores into an atomic.
+    let handle = unsafe {
+        spawn(|| match rt_sigprocmask(SigHow::Block, None) {
+            Ok(mask) => {
+                SEEN.store(mask.bits(), SeqCst);
+                0
+            }
+            Err(e) => e.raw(),
+        })
+    }
+    .expect("spawn");
+    assert_eq!(handle.join(), 0);
+    // Every signal this platform lets a thread block: what blocking them all here gives.
+    let all = rt_sigprocmask(SigHow::SetMask, Some(&SigSet::FULL)).unwrap();
+    let everything = rt_sigprocmask(SigHow::SetMask, Some(&all)).unwrap();
+    assert_eq!(SigSet::from_bits(SEEN.load(SeqCst)), everything);
+    assert_eq!(rt_sigprocmask(SigHow::Block, None).unwrap(), before);
+    if common::emulator().is_none() {
+        // A real kernel never blocks SIGKILL and SIGSTOP, and blocks every other signal (qemu-user
+        // 7.2 cannot represent the last two real-time signals, which it renumbers).
+        let expected = SigSet::FULL
+            .without(Signal::SIGKILL)
+            .without(Signal::SIGSTOP);
+        assert_eq!(everything, expected);
+    }
+}
+
+/// Runs `f` on a thread of a forked child process (a fault there takes only the child down) and
+/// returns how the child ended: its exit status is 10 + the join's result if the thread ended by
+/// itself. `None` under qemu-user, which cannot start a thread in a child forked from a
+/// multi-threaded process.
+fn thread_in_a_child(f: fn() -> i32) -> Option<vspawn::wait::ExitStatus> {
+    if common::emulator().is_some() {
+        return None;
+    }
+    Some(common::run_in_child(move || {
+        // SAFETY: `f` may break the thread contract: that is what the callers show, in a child.
+        match unsafe { spawn(f) } {
+            Ok(handle) => 10 + handle.join(),
+            Err(_) => 1,
+        }
+    }))
+}
+
+const NO_THREAD_IN_A_FORK: &str = "cannot start a thread in a child forked from a \
+                                   multi-threaded process; checked natively and in the VM";
+
+#[test]
+fn a_thread_has_no_thread_pointer_and_a_thread_local_access_ends_the_process_by_sigsegv() {
+    thread_local! {
+        static CREATOR_ONLY: std::cell::Cell<u32> = const { std::cell::Cell::new(1) };
+    }
+    // The fault takes the whole process down, by design: the thread would otherwise race with
+    // its creator on the creator's thread-locals.
+    let Some(status) = thread_in_a_child(|| {
+        CREATOR_ONLY.with(|v| v.set(black_box(3)));
+        0
+    }) else {
+        skip!("{} {NO_THREAD_IN_A_FORK}", common::emulator().unwrap());
+    };
+    assert_eq!(status.signal(), Some(libc::SIGSEGV), "{status}");
+}
+
+#[test]
+fn a_panicking_thread_in_a_program_with_std_ends_the_process_by_sigsegv_not_the_creators_state() {
+    // std's panic machinery starts with a thread-local (the panic count): it faults there, before
+    // the hook, the count or any lock of the creator's is touched. (In a libc-free program the
+    // panic ends the thread alone with 127: tests/entry.rs.)
+    let Some(status) = thread_in_a_child(|| {
+        if black_box(true) {
+            panic!("deliberate panic in a vspawn thread");
+        }
+        0
+    }) else {
+        skip!("{} {NO_THREAD_IN_A_FORK}", common::emulator().unwrap());
+    };
+    assert_eq!(status.signal(), Some(libc::SIGSEGV), "{status}");
 }

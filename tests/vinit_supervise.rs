@@ -19,6 +19,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use runner::{Mode, children_of, emulated, processes_running, start, wait_for};
+use vspawn::fd::OFlags;
 
 /// Unwraps a runner result, or skips the test with the reason.
 macro_rules! or_skip {
@@ -580,7 +581,7 @@ fn read_line(fd: i32) -> String {
 
 fn vinit_keeps_no_fd_and_no_directory(mode: Mode) {
     let dir = common::scratch_dir(&format!("vinit-fds-{mode:?}"));
-    let (read, write) = vspawn::fd::pipe2(0).expect("pipe2");
+    let (read, write) = vspawn::fd::pipe2(OFlags::empty()).expect("pipe2");
     let write_fd = write.as_raw_fd();
     let script = "echo ready; pwd; echo through-fd-5 >&5; read line";
     let mut run = or_skip!(start(mode, &[], &["sh", "-c", script], |command| {

@@ -14,11 +14,14 @@ use std::os::unix::process::ExitStatusExt;
 use vspawn::Errno;
 use vspawn::clone::{Fork, fork};
 use vspawn::fd;
+use vspawn::fd::OFlags;
 use vspawn::process::{Pid, exit_group, getpid, kill};
 use vspawn::signal::Signal;
+use vspawn::wait::PidFdFlags;
+use vspawn::wait::WaitOptions;
 use vspawn::wait::{
-    ExitStatus, PIDFD_NONBLOCK, Rusage, SigInfo, WaitId, cld::*, pidfd_open, pidfd_send_signal,
-    wait4, waitid, wflags::*,
+    ExitStatus, Rusage, SigInfo, WaitId, cld::*, pidfd_open, pidfd_send_signal, wait4, waitid,
+    wflags::*,
 };
 
 /// A child that waits (bounded) to be signalled, then exits 99.
@@ -43,7 +46,7 @@ fn grandchild_exiting(code: i32) -> Pid {
 #[test]
 fn wait4_returns_the_exit_code_of_a_child() {
     let pid = common::fork_child(|| 42);
-    let (got, status) = wait4(pid, 0, None).expect("wait4");
+    let (got, status) = wait4(pid, WaitOptions::empty(), None).expect("wait4");
     assert_eq!(got, pid);
     assert_eq!(status.code(), Some(42));
     assert_eq!(status.signal(), None);
@@ -55,7 +58,10 @@ fn wait4_returns_the_exit_code_of_a_child() {
     assert_eq!(status.to_string(), "exit status: 42");
     assert_eq!(format!("{status:?}"), "ExitStatus(unix_wait_status(10752))");
     // Reaped: a second wait finds no such child.
-    assert_eq!(wait4(pid, 0, None).map(drop), Err(Errno::ECHILD));
+    assert_eq!(
+        wait4(pid, WaitOptions::empty(), None).map(drop),
+        Err(Errno::ECHILD)
+    );
 }
 
 #[test]
@@ -170,7 +176,7 @@ fn waitid_p_all_and_wait4_any_reap_any_child_then_give_echild() {
         if waitid(WaitId::All, WEXITED, None).map(drop) != Err(Errno::ECHILD) {
             return 1;
         }
-        if wait4(-1, 0, None).map(drop) != Err(Errno::ECHILD) {
+        if wait4(-1, WaitOptions::empty(), None).map(drop) != Err(Errno::ECHILD) {
             return 2;
         }
         if waitid(WaitId::All, WEXITED | WNOHANG, None).map(drop) != Err(Errno::ECHILD) {
@@ -185,7 +191,7 @@ fn waitid_p_all_and_wait4_any_reap_any_child_then_give_echild() {
             _ => return 5,
         }
         let second = grandchild_exiting(6);
-        match wait4(-1, 0, None) {
+        match wait4(-1, WaitOptions::empty(), None) {
             Ok((pid, status)) if pid == second && status.code() == Some(6) => {}
             _ => return 6,
         }
@@ -202,7 +208,7 @@ fn waitid_p_pgid_waits_for_the_group() {
     let status = common::run_in_child(|| {
         let own_group = vspawn::process::getpid();
         // SAFETY: setpgid takes no pointers.
-        if unsafe { sc::syscall!(SETPGID, 0usize, 0usize) } != 0 {
+        if unsafe { vspawn::sys::syscall!(SETPGID, 0usize, 0usize) } != 0 {
             return 1;
         }
         let child = grandchild_exiting(8);
@@ -216,7 +222,7 @@ fn waitid_p_pgid_waits_for_the_group() {
 
 #[test]
 fn wnohang_returns_nothing_while_the_child_runs() {
-    let (r, w) = fd::pipe2(0).unwrap();
+    let (r, w) = fd::pipe2(OFlags::empty()).unwrap();
     let read_end = r.as_raw_fd();
     let pid = common::fork_child(|| {
         let mut byte = [0u8; 1];
@@ -304,7 +310,7 @@ fn wait4_and_waitid_fill_rusage() {
     };
     let pid = common::fork_child(burn);
     let mut usage = Rusage::default();
-    let (got, status) = wait4(pid, 0, Some(&mut usage)).unwrap();
+    let (got, status) = wait4(pid, WaitOptions::empty(), Some(&mut usage)).unwrap();
     assert_eq!((got, status.code()), (pid, Some(0)));
     let cpu_us = |u: &Rusage| (u.utime.sec + u.stime.sec) * 1_000_000 + u.utime.usec + u.stime.usec;
     assert!(cpu_us(&usage) >= 20_000, "{usage:?}");
@@ -322,25 +328,22 @@ fn wait4_and_waitid_fill_rusage() {
 #[test]
 fn pidfd_open_then_waitid_p_pidfd_and_pidfd_send_signal() {
     let pid = child_waiting_for_a_signal();
-    let pidfd = pidfd_open(pid, 0).expect("pidfd_open");
+    let pidfd = pidfd_open(pid, PidFdFlags::empty()).expect("pidfd_open");
     assert_eq!(fd::get_fd_flags(pidfd.as_raw_fd()), Ok(fd::FD_CLOEXEC));
     // Signal 0 only checks that the process is there.
-    assert_eq!(pidfd_send_signal(pidfd.as_raw_fd(), None), Ok(()));
-    let info = waitid(WaitId::PidFd(pidfd.as_raw_fd()), WEXITED | WNOHANG, None).unwrap();
+    assert_eq!(pidfd_send_signal(&pidfd, None), Ok(()));
+    let info = waitid(WaitId::PidFd(&pidfd), WEXITED | WNOHANG, None).unwrap();
     assert_eq!(info.pid(), 0);
 
-    pidfd_send_signal(pidfd.as_raw_fd(), Some(Signal::SIGTERM)).expect("pidfd_send_signal");
-    let info = waitid(WaitId::PidFd(pidfd.as_raw_fd()), WEXITED, None).expect("waitid P_PIDFD");
+    pidfd_send_signal(&pidfd, Some(Signal::SIGTERM)).expect("pidfd_send_signal");
+    let info = waitid(WaitId::PidFd(&pidfd), WEXITED, None).expect("waitid P_PIDFD");
     assert_eq!(info.pid(), pid);
     assert_eq!(info.code, CLD_KILLED);
     assert_eq!(info.status(), 15);
     // Reaped: the pidfd now refers to a process that is gone.
+    assert_eq!(pidfd_send_signal(&pidfd, None), Err(Errno::ESRCH));
     assert_eq!(
-        pidfd_send_signal(pidfd.as_raw_fd(), None),
-        Err(Errno::ESRCH)
-    );
-    assert_eq!(
-        waitid(WaitId::PidFd(pidfd.as_raw_fd()), WEXITED, None).map(drop),
+        waitid(WaitId::PidFd(&pidfd), WEXITED, None).map(drop),
         Err(Errno::ECHILD)
     );
 }
@@ -348,17 +351,17 @@ fn pidfd_open_then_waitid_p_pidfd_and_pidfd_send_signal() {
 #[test]
 fn pidfd_nonblock_waitid_on_a_running_child_is_eagain() {
     let pid = child_waiting_for_a_signal();
-    let pidfd = pidfd_open(pid, PIDFD_NONBLOCK).expect("pidfd_open NONBLOCK");
-    let result = waitid(WaitId::PidFd(pidfd.as_raw_fd()), WEXITED, None).map(|i| i.pid());
+    let pidfd = pidfd_open(pid, PidFdFlags::PIDFD_NONBLOCK).expect("pidfd_open NONBLOCK");
+    let result = waitid(WaitId::PidFd(&pidfd), WEXITED, None).map(|i| i.pid());
     kill(pid, Some(Signal::SIGKILL)).unwrap();
     assert_eq!(result, Err(Errno::EAGAIN));
-    let info = waitid(WaitId::PidFd(pidfd.as_raw_fd()), WEXITED, None);
+    let info = waitid(WaitId::PidFd(&pidfd), WEXITED, None);
     // A non-blocking pidfd keeps answering EAGAIN until the child is a zombie.
     let info = match info {
         Err(Errno::EAGAIN) => {
             let mut last = Err(Errno::EAGAIN);
             common::wait_until(5000, || {
-                last = waitid(WaitId::PidFd(pidfd.as_raw_fd()), WEXITED, None);
+                last = waitid(WaitId::PidFd(&pidfd), WEXITED, None);
                 !matches!(last, Err(Errno::EAGAIN))
             });
             last
@@ -371,16 +374,20 @@ fn pidfd_nonblock_waitid_on_a_running_child_is_eagain() {
 
 #[test]
 fn pidfd_errors_are_exact() {
-    assert_eq!(pidfd_open(i32::MAX, 0).map(drop), Err(Errno::ESRCH));
-    assert_eq!(pidfd_open(-1, 0).map(drop), Err(Errno::EINVAL));
-    assert_eq!(pidfd_open(getpid(), 0xdead).map(drop), Err(Errno::EINVAL));
-    assert_eq!(pidfd_send_signal(-1, None), Err(Errno::EBADF));
-    let (r, _w) = fd::pipe2(0).unwrap();
-    assert_eq!(pidfd_send_signal(r.as_raw_fd(), None), Err(Errno::EBADF));
     assert_eq!(
-        waitid(WaitId::PidFd(r.as_raw_fd()), WEXITED, None).map(drop),
-        Err(Errno::EBADF)
+        pidfd_open(i32::MAX, PidFdFlags::empty()).map(drop),
+        Err(Errno::ESRCH)
     );
+    assert_eq!(
+        pidfd_open(-1, PidFdFlags::empty()).map(drop),
+        Err(Errno::EINVAL)
+    );
+    assert_eq!(
+        pidfd_open(getpid(), PidFdFlags::from_bits_retain(0xdead)).map(drop),
+        Err(Errno::EINVAL)
+    );
+    // A pidfd that is not one (a pipe, -1) can no longer be passed: `PidFd` is a type of its
+    // own, made only by pidfd_open, clone3 or the unsafe `from_raw_fd`.
 }
 
 #[test]
@@ -391,41 +398,47 @@ fn wait_for_a_process_that_is_not_our_child_is_echild() {
         waitid(WaitId::Pid(parent), WEXITED | WNOHANG, None).map(drop),
         Err(Errno::ECHILD)
     );
-    assert_eq!(wait4(i32::MAX, 0, None).map(drop), Err(Errno::ECHILD));
+    assert_eq!(
+        wait4(i32::MAX, WaitOptions::empty(), None).map(drop),
+        Err(Errno::ECHILD)
+    );
 }
 
 #[test]
 fn waitid_without_a_state_to_wait_for_is_einval() {
     let pid = common::fork_child(|| 0);
     assert_eq!(
-        waitid(WaitId::Pid(pid), 0, None).map(drop),
+        waitid(WaitId::Pid(pid), WaitOptions::empty(), None).map(drop),
         Err(Errno::EINVAL)
     );
     assert_eq!(
         waitid(WaitId::Pid(pid), WNOHANG, None).map(drop),
         Err(Errno::EINVAL)
     );
-    assert_eq!(wait4(pid, 0x10, None).map(drop), Err(Errno::EINVAL));
+    assert_eq!(
+        wait4(pid, WaitOptions::from_bits_retain(0x10), None).map(drop),
+        Err(Errno::EINVAL)
+    );
     assert_eq!(common::wait_child(pid).code(), Some(0));
 }
 
 #[test]
 fn wait_flags_and_siginfo_codes_match_the_platform_libc() {
-    assert_eq!(WNOHANG, libc::WNOHANG as u32);
-    assert_eq!(WUNTRACED, libc::WUNTRACED as u32);
-    assert_eq!(WSTOPPED, libc::WSTOPPED as u32);
-    assert_eq!(WEXITED, libc::WEXITED as u32);
-    assert_eq!(WCONTINUED, libc::WCONTINUED as u32);
-    assert_eq!(WNOWAIT, libc::WNOWAIT as u32);
-    assert_eq!(WALL, libc::__WALL as u32);
-    assert_eq!(WCLONE, libc::__WCLONE as u32);
+    assert_eq!(WNOHANG.bits(), libc::WNOHANG as u32);
+    assert_eq!(WUNTRACED.bits(), libc::WUNTRACED as u32);
+    assert_eq!(WSTOPPED.bits(), libc::WSTOPPED as u32);
+    assert_eq!(WEXITED.bits(), libc::WEXITED as u32);
+    assert_eq!(WCONTINUED.bits(), libc::WCONTINUED as u32);
+    assert_eq!(WNOWAIT.bits(), libc::WNOWAIT as u32);
+    assert_eq!(WALL.bits(), libc::__WALL as u32);
+    assert_eq!(WCLONE.bits(), libc::__WCLONE as u32);
     assert_eq!(CLD_EXITED, libc::CLD_EXITED);
     assert_eq!(CLD_KILLED, libc::CLD_KILLED);
     assert_eq!(CLD_DUMPED, libc::CLD_DUMPED);
     assert_eq!(CLD_TRAPPED, libc::CLD_TRAPPED);
     assert_eq!(CLD_STOPPED, libc::CLD_STOPPED);
     assert_eq!(CLD_CONTINUED, libc::CLD_CONTINUED);
-    assert_eq!(PIDFD_NONBLOCK, libc::O_NONBLOCK as u32);
+    assert_eq!(PidFdFlags::PIDFD_NONBLOCK.bits(), libc::O_NONBLOCK as u32);
     assert_eq!(
         std::mem::size_of::<SigInfo>(),
         std::mem::size_of::<libc::siginfo_t>()

@@ -129,23 +129,16 @@ fn run(options: &Options, program: Args, envp: *const *const c_char) -> i32 {
             CStrArray::from_raw(envp),
         )
     };
-    let attrs = Attributes {
-        // Its own process group, which `-g` signals as a whole...
-        process_group: Some(0),
-        // ... in the terminal's foreground, when vinit has one.
-        foreground: process::tcgetpgrp(0).ok().map(|_| 0),
-        sigmask: Some(original_mask),
-        ..Attributes::default()
-    };
-    // A literal rather than the builder: the compiler then sees every field as a constant
-    // (no file actions, no ids...) and leaves out what the spawn would do for them.
-    let spawn = Spawn {
-        program: Program::Search(name),
-        argv,
-        envp,
-        actions: &[],
-        attrs,
-    };
+    // Its own process group, which `-g` signals as a whole. A constant (the methods are `const`):
+    // the compiler sees every field it does not set below as one too (no file actions, no
+    // ids...) and leaves out what the spawn would do for them.
+    const ATTRS: Attributes<'static> = Attributes::new().process_group(0);
+    let mut attrs = ATTRS;
+    attrs.sigmask = Some(original_mask);
+    // ... in the terminal's foreground, when vinit has one.
+    attrs.foreground = process::tcgetpgrp(0).ok().map(|_| 0);
+    let mut spawn = Spawn::new(Program::Search(name), argv, envp);
+    spawn.attrs = attrs;
     let child = match spawn.spawn() {
         Ok(child) => child.pid(),
         Err(e) => {
@@ -161,7 +154,9 @@ fn run(options: &Options, program: Args, envp: *const *const c_char) -> i32 {
             .print();
     }
     // PROGRAM has what it needs; vinit keeps no file open and no directory busy.
-    match fd::close_range(3, !0, 0) {
+    // SAFETY: vinit is the program: every descriptor of its fd table is its own, and none of
+    // them is wrapped in an owner that would use it later.
+    match unsafe { fd::close_range(3, !0, 0) } {
         // ENOSYS: before Linux 5.9; vinit then keeps what it inherited.
         Ok(()) | Err(Errno::ENOSYS) => {}
         Err(e) => {

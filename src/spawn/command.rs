@@ -20,10 +20,10 @@ use core::ffi::{CStr, c_char};
 use core::fmt;
 
 use super::{Attributes, CStrArray, Child, ChildStderr, ChildStdin, ChildStdout, FileAction};
-use super::{IdMaps, Program, Spawn};
+use super::{IdMaps, Namespaces, Program, Spawn};
 use crate::errno::{Errno, Result};
-use crate::fd::{self, OwnedFd, RawFd, oflags};
-use crate::process::{Pid, Rlimit};
+use crate::fd::{self, Mode, OFlags, OwnedFd, RawFd, oflags};
+use crate::process::{Pid, Resource, Rlimit};
 use crate::signal::{SigSet, Signal};
 use crate::wait::ExitStatus;
 
@@ -304,7 +304,7 @@ pub struct Command {
     extra_fds: Vec<(RawFd, OwnedFd)>,
     close_from: Option<RawFd>,
     groups: Option<Vec<u32>>,
-    rlimits: Vec<(u32, Rlimit)>,
+    rlimits: Vec<(Resource, Rlimit)>,
     uid_map: Vec<u8>,
     gid_map: Vec<u8>,
     deny_setgroups: bool,
@@ -525,14 +525,14 @@ impl Command {
         self
     }
 
-    /// A resource limit of the child (`RLIMIT_*`).
-    pub fn rlimit(&mut self, resource: u32, limit: Rlimit) -> &mut Command {
+    /// A resource limit of the child.
+    pub fn rlimit(&mut self, resource: Resource, limit: Rlimit) -> &mut Command {
         self.rlimits.push((resource, limit));
         self
     }
 
     /// The child's umask.
-    pub fn umask(&mut self, mask: u32) -> &mut Command {
+    pub fn umask(&mut self, mask: Mode) -> &mut Command {
         self.attrs.umask = Some(mask);
         self
     }
@@ -549,9 +549,9 @@ impl Command {
         self
     }
 
-    /// Namespace clone flags (`CLONE_NEW*`).
-    pub fn namespaces(&mut self, flags: u64) -> &mut Command {
-        self.attrs.namespaces = flags;
+    /// New namespaces for the child.
+    pub fn namespaces(&mut self, namespaces: Namespaces) -> &mut Command {
+        self.attrs.namespaces = namespaces;
         self
     }
 
@@ -652,10 +652,10 @@ impl Command {
                     } else {
                         oflags::O_WRONLY
                     },
-                    mode: 0,
+                    mode: Mode::empty(),
                 }),
                 StdioKind::Piped => {
-                    let (read, write) = fd::pipe2(0)?;
+                    let (read, write) = fd::pipe2(OFlags::empty())?;
                     let (mine, child_end) = if child_fd == 0 {
                         (write, read)
                     } else {
@@ -1047,7 +1047,14 @@ fn read_both(out: Option<ChildStdout>, err: Option<ChildStderr>) -> Result<(Vec<
     while fds.iter().any(|p| p.fd >= 0) {
         // SAFETY: `fds` is an array of two pollfd structs; no timeout, no signal mask.
         let ready = Errno::result(unsafe {
-            sc::syscall5(sc::nr::PPOLL, fds.as_mut_ptr() as usize, fds.len(), 0, 0, 0)
+            crate::sys::syscall5(
+                crate::sys::nr::PPOLL,
+                fds.as_mut_ptr() as usize,
+                fds.len(),
+                0,
+                0,
+                0,
+            )
         });
         match ready {
             Err(Errno::EINTR) => continue,

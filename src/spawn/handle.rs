@@ -4,13 +4,13 @@ use crate::errno::{Errno, Result};
 use crate::fd::{self, OwnedFd, RawFd};
 use crate::process::{self, Pid};
 use crate::signal::Signal;
-use crate::wait::{self, ExitStatus};
+use crate::wait::{self, ExitStatus, PidFd, WaitOptions};
 
 /// A spawned child process. Like std's, dropping it neither kills nor waits for it.
 #[derive(Debug)]
 pub struct Child {
     pid: Pid,
-    pidfd: Option<OwnedFd>,
+    pidfd: Option<PidFd>,
     status: Option<ExitStatus>,
     /// The write end of the child's stdin, when it was `Stdio::piped()`.
     pub stdin: Option<ChildStdin>,
@@ -21,7 +21,7 @@ pub struct Child {
 }
 
 impl Child {
-    pub(super) fn new(pid: Pid, pidfd: Option<OwnedFd>) -> Child {
+    pub(super) fn new(pid: Pid, pidfd: Option<PidFd>) -> Child {
         Child {
             pid,
             pidfd,
@@ -42,13 +42,13 @@ impl Child {
         self.pid
     }
 
-    /// The child's pidfd, if one was asked for.
-    pub fn pidfd(&self) -> Option<RawFd> {
-        self.pidfd.as_ref().map(OwnedFd::as_raw_fd)
+    /// The child's pidfd, if one was asked for ([`Attributes::pidfd`](super::Attributes)).
+    pub fn pidfd(&self) -> Option<&PidFd> {
+        self.pidfd.as_ref()
     }
 
     /// Takes the pidfd out of the handle.
-    pub fn take_pidfd(&mut self) -> Option<OwnedFd> {
+    pub fn take_pidfd(&mut self) -> Option<PidFd> {
         self.pidfd.take()
     }
 
@@ -60,7 +60,7 @@ impl Child {
             return Ok(status);
         }
         loop {
-            match wait::wait4(self.pid, 0, None) {
+            match wait::wait4(self.pid, WaitOptions::empty(), None) {
                 Ok((_, status)) => {
                     self.status = Some(status);
                     return Ok(status);
@@ -98,7 +98,7 @@ impl Child {
             return Ok(());
         }
         match &self.pidfd {
-            Some(pidfd) => wait::pidfd_send_signal(pidfd.as_raw_fd(), Some(sig)),
+            Some(pidfd) => pidfd.send_signal(Some(sig)),
             None => process::kill(self.pid, Some(sig)),
         }
     }

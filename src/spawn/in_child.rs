@@ -19,11 +19,12 @@ use core::convert::Infallible;
 use core::ffi::CStr;
 use core::sync::atomic::Ordering;
 
+use super::Namespaces;
 use super::{FileAction, MAX_DUP2_CYCLE_SAVES, Program, Report, Spawn};
-use crate::clone::flags::CLONE_NEWPID;
 use crate::errno::{Errno, Result};
 use crate::exec::execve;
 use crate::fd::{self, RawFd};
+use crate::fd::{Mode, OFlags};
 use crate::process::{self, ID_UNCHANGED, Pid, pr};
 use crate::signal::{self, SigAction, SigHandler, SigHow, SigSet, Signal};
 
@@ -111,7 +112,8 @@ pub(super) fn run<const FULL: bool>(ctx: &Context<'_>, err_pipe: &mut RawFd) -> 
     if ctx.sync_child_end >= 0 {
         // Our copy of the write end would keep us from ever seeing EOF if the parent gives up
         // (or dies) before writing.
-        fd::close(ctx.sync_parent_end)?;
+        // SAFETY: this child's fd table is its own copy (no CLONE_FILES): nothing here owns it.
+        unsafe { fd::close(ctx.sync_parent_end) }?;
         wait_for_parent(ctx.sync_child_end)?;
     }
     if attrs.setsid {
@@ -144,7 +146,7 @@ pub(super) fn run<const FULL: bool>(ctx: &Context<'_>, err_pipe: &mut RawFd) -> 
             // The parent may have died before the prctl: then nobody would send the signal. In a
             // new pid namespace the parent is outside it and getppid() is 0 whether it lives or
             // not: there is nothing to compare.
-            let parent_visible = attrs.namespaces & CLONE_NEWPID == 0;
+            let parent_visible = !attrs.namespaces.contains(Namespaces::PID);
             if parent_visible && process::getppid() != ctx.parent_pid {
                 return Err(Errno::ESRCH);
             }
@@ -181,7 +183,8 @@ fn wait_for_parent(fd: RawFd) -> Result<()> {
     let mut go = [0u8; 1];
     loop {
         match fd::read(fd, &mut go) {
-            Ok(1) => return fd::close(fd),
+            // SAFETY: the child's own copy of the fd table, as above.
+            Ok(1) => return unsafe { fd::close(fd) },
             Ok(_) => return Err(Errno::ECANCELED),
             Err(Errno::EINTR) => {}
             Err(e) => return Err(e),
@@ -294,7 +297,8 @@ fn apply_dup2_run(run: &[FileAction<'_>]) -> Result<()> {
         if src == dst {
             fd::set_fd_flags(dst, 0)?;
         } else {
-            fd::dup3(src, dst, 0)?;
+            // SAFETY: the child's own fd table, which the caller's actions are meant to change.
+            unsafe { fd::dup3(src, dst, OFlags::empty()) }?;
         }
     }
     Ok(())
@@ -303,21 +307,28 @@ fn apply_dup2_run(run: &[FileAction<'_>]) -> Result<()> {
 fn apply_one(action: &FileAction<'_>, err_pipe: RawFd) -> Result<()> {
     match *action {
         FileAction::Dup2 { .. } => unreachable!("dup2 actions are applied by runs"),
-        FileAction::Close(fd) => match fd::close(fd) {
-            Err(Errno::EBADF) | Ok(()) => Ok(()),
-            Err(e) => Err(e),
-        },
+        FileAction::Close(fd) => {
+            // SAFETY: the child's own copy of the fd table, which the caller's actions are meant
+            // to change; nothing in this child owns a descriptor.
+            match unsafe { fd::close(fd) } {
+                Err(Errno::EBADF) | Ok(()) => Ok(()),
+                Err(e) => Err(e),
+            }
+        }
         FileAction::Open {
             fd,
             path,
             flags,
             mode,
         } => {
-            let _ = fd::close(fd);
+            // SAFETY: the child's own fd table, as for `Close`.
+            let _ = unsafe { fd::close(fd) };
             let opened = fd::openat_inheritable(fd::AT_FDCWD, path, flags, mode)?.into_raw_fd();
             if opened != fd {
-                let moved = fd::dup3(opened, fd, flags & fd::oflags::O_CLOEXEC);
-                let _ = fd::close(opened);
+                // SAFETY: the child's own fd table, as for `Close`.
+                let moved = unsafe { fd::dup3(opened, fd, flags & fd::oflags::O_CLOEXEC) };
+                // SAFETY: as above; `opened` was ours.
+                let _ = unsafe { fd::close(opened) };
                 moved?;
             }
             Ok(())
@@ -344,14 +355,20 @@ fn close_from(first: RawFd, keep: RawFd) -> Result<()> {
 
 /// `close_range`, or for kernels before 5.9 a scan of `/proc/self/fd`.
 fn close_range_or_scan(first: u32, last: u32) -> Result<()> {
-    match fd::close_range(first, last, 0) {
+    // SAFETY: the child's own fd table, as for the other file actions.
+    match unsafe { fd::close_range(first, last, 0) } {
         Err(Errno::ENOSYS) => close_by_scan(first, last),
         other => other,
     }
 }
 
 fn close_by_scan(first: u32, last: u32) -> Result<()> {
-    let dir = fd::openat(fd::AT_FDCWD, c"/proc/self/fd", fd::oflags::O_DIRECTORY, 0)?;
+    let dir = fd::openat(
+        fd::AT_FDCWD,
+        c"/proc/self/fd",
+        fd::oflags::O_DIRECTORY,
+        Mode::empty(),
+    )?;
     let dir_fd = dir.as_raw_fd();
     let mut buf = [0u8; 1024];
     loop {
@@ -366,7 +383,8 @@ fn close_by_scan(first: u32, last: u32) -> Result<()> {
             let name = name.split(|&b| b == 0).next().unwrap_or(&[]);
             let in_range = |fd: &u32| *fd >= first && *fd <= last && *fd as RawFd != dir_fd;
             if let Some(fd) = parse_fd(name).filter(in_range) {
-                let _ = fd::close(fd as RawFd);
+                // SAFETY: the child's own fd table, as for the other file actions.
+                let _ = unsafe { fd::close(fd as RawFd) };
             }
             at += reclen.max(1);
         }
@@ -384,26 +402,26 @@ fn parse_fd(name: &[u8]) -> Option<u32> {
 
 fn set_ids(attrs: &super::Attributes<'_>) -> Result<()> {
     if attrs.reset_ids {
-        process::setresgid(ID_UNCHANGED, process::getgid(), ID_UNCHANGED)?;
-        process::setresuid(ID_UNCHANGED, process::getuid(), ID_UNCHANGED)?;
+        process::set_thread_res_gid(ID_UNCHANGED, process::getgid(), ID_UNCHANGED)?;
+        process::set_thread_res_uid(ID_UNCHANGED, process::getuid(), ID_UNCHANGED)?;
     }
     if let Some(groups) = attrs.groups {
-        process::setgroups(groups)?;
+        process::set_thread_groups(groups)?;
     }
     if let Some(gid) = attrs.gid {
-        process::setresgid(gid, gid, gid)?;
+        process::set_thread_res_gid(gid, gid, gid)?;
     }
     if let Some(uid) = attrs.uid {
         if attrs.groups.is_none() {
             // std's rule: a uid without groups drops the supplementary groups, which would
             // otherwise outlive the change (root's, say). EPERM means no CAP_SETGID: a caller
             // that could not have changed its groups either keeps them, as with std.
-            match process::setgroups(&[]) {
+            match process::set_thread_groups(&[]) {
                 Ok(()) | Err(Errno::EPERM) => {}
                 Err(e) => return Err(e),
             }
         }
-        process::setresuid(uid, uid, uid)?;
+        process::set_thread_res_uid(uid, uid, uid)?;
     }
     Ok(())
 }

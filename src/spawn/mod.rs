@@ -31,11 +31,11 @@ mod command;
 use core::ffi::CStr;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, AtomicU32, Ordering};
 
-use crate::clone::{Clone3, clone3_available, flags::*};
+use crate::clone::{Clone3, CloneFlags, clone3_available, flags::*};
 use crate::errno::{Errno, Result};
-use crate::fd::{self, OwnedFd, RawFd};
-use crate::process::{self, Pid, Rlimit};
-use crate::signal::{SigHow, SigSet, Signal, rt_sigprocmask};
+use crate::fd::{self, Mode, OFlags, OwnedFd, RawFd};
+use crate::process::{self, Pid, Resource, Rlimit};
+use crate::signal::{AllBlocked, SigSet, Signal};
 use crate::wait;
 
 pub use crate::wait::ExitStatus;
@@ -44,8 +44,10 @@ pub use command::{Arg, Command, Output, Stdio};
 pub use cstr::CStrArray;
 pub use handle::{Child, ChildStderr, ChildStdin, ChildStdout};
 
-/// Which program to run.
+/// Which program to run. `#[non_exhaustive]`: more ways to name a program (an fd for
+/// `execveat`) may come.
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub enum Program<'a> {
     /// Exactly this path (relative paths resolve against the child's working directory, after
     /// the file actions' `chdir`).
@@ -59,12 +61,37 @@ pub enum Program<'a> {
     Search(&'a CStr),
 }
 
-/// One step of preparing the child's files, applied in order.
+/// One step of preparing the child's files, applied in order. `#[non_exhaustive]`: more
+/// actions may come.
 ///
 /// A run of consecutive `Dup2` actions is a simultaneous assignment: each source is the fd as
 /// it was before the run, so swaps and cycles (`1 → 2`, `2 → 1`) work. Between runs, actions
 /// see the effects of the earlier ones.
+///
+/// ```
+/// use vspawn::fd::{Mode, oflags::*};
+/// use vspawn::spawn::{CStrArray, FileAction, Program, Spawn};
+///
+/// // `sh -c 'echo out; echo err >&2'` with stdout to /dev/null and stderr swapped onto it:
+/// // the two Dup2 in a row are one simultaneous assignment (a swap), so "err" reaches fd 1's
+/// // old target (/dev/null) and "out" goes to the caller's stderr.
+/// let null = c"/dev/null";
+/// let actions = [
+///     FileAction::Open { fd: 3, path: null, flags: O_WRONLY, mode: Mode::empty() },
+///     FileAction::Dup2 { src: 1, dst: 2 },
+///     FileAction::Dup2 { src: 2, dst: 1 },
+///     FileAction::Close(3),
+/// ];
+/// let mut slots = [core::ptr::null(); 4];
+/// let argv = CStrArray::new(&[c"sh", c"-c", c"exit 3"], &mut slots)?;
+/// let mut child = Spawn::new(Program::Path(c"/bin/sh"), argv, CStrArray::empty())
+///     .actions(&actions)
+///     .spawn()?;
+/// assert_eq!(child.wait()?.code(), Some(3));
+/// # Ok::<(), vspawn::Errno>(())
+/// ```
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub enum FileAction<'a> {
     /// Make `dst` a copy of `src` (not close-on-exec). `src == dst` clears close-on-exec on it.
     Dup2 {
@@ -83,9 +110,9 @@ pub enum FileAction<'a> {
         /// The path, relative to the child's working directory at this point.
         path: &'a CStr,
         /// `O_*` flags.
-        flags: u32,
+        flags: OFlags,
         /// The mode for `O_CREAT`.
-        mode: u32,
+        mode: Mode,
     },
     /// Change the working directory.
     Chdir(&'a CStr),
@@ -108,16 +135,79 @@ pub struct IdMaps<'a> {
     pub deny_setgroups: bool,
 }
 
-/// How the child is set up besides its files. `Default` changes nothing but the signal
-/// hygiene every spawn has: handled signals reset to their default, ignored ones stay ignored,
-/// and the signal mask is the caller's (posix_spawn's rule, and std's `Command`'s).
+crate::bits::bit_flags! {
+    /// The namespaces a spawned child gets new ones of ([`Attributes::namespaces`]): the
+    /// `CLONE_NEW*` flags, and nothing else.
+    ///
+    /// ```
+    /// use vspawn::clone::CloneFlags;
+    /// use vspawn::spawn::Namespaces;
+    ///
+    /// let container = Namespaces::USER | Namespaces::PID | Namespaces::MOUNT;
+    /// assert_eq!(
+    ///     CloneFlags::from(container),
+    ///     CloneFlags::CLONE_NEWUSER | CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWNS,
+    /// );
+    /// ```
+    pub struct Namespaces: u64 {
+        /// A new user namespace (`CLONE_NEWUSER`); see [`Attributes::id_maps`].
+        const USER = CLONE_NEWUSER.bits();
+        /// A new pid namespace (`CLONE_NEWPID`): the child is its PID 1.
+        const PID = CLONE_NEWPID.bits();
+        /// A new mount namespace (`CLONE_NEWNS`).
+        const MOUNT = CLONE_NEWNS.bits();
+        /// A new network namespace (`CLONE_NEWNET`).
+        const NET = CLONE_NEWNET.bits();
+        /// A new UTS namespace (`CLONE_NEWUTS`): host and domain name.
+        const UTS = CLONE_NEWUTS.bits();
+        /// A new IPC namespace (`CLONE_NEWIPC`).
+        const IPC = CLONE_NEWIPC.bits();
+        /// A new cgroup namespace (`CLONE_NEWCGROUP`).
+        const CGROUP = CLONE_NEWCGROUP.bits();
+        /// A new time namespace (`CLONE_NEWTIME`, Linux 5.6; needs clone3).
+        const TIME = CLONE_NEWTIME.bits();
+    }
+}
+
+impl From<Namespaces> for CloneFlags {
+    fn from(namespaces: Namespaces) -> CloneFlags {
+        CloneFlags::from_bits_retain(namespaces.bits())
+    }
+}
+
+/// How the child is set up besides its files. [`Attributes::new`] (or `Default`) changes
+/// nothing but the signal hygiene every spawn has: handled signals reset to their default,
+/// ignored ones stay ignored, and the signal mask is the caller's. Each method sets one
+/// attribute; they are `const`, so a request known at compile time stays a constant.
+/// `#[non_exhaustive]`: more attributes will come, so it is built with these methods.
 ///
-/// Ids: `u32::MAX` as `uid`, `gid` or one of `groups` is refused with `EINVAL` before any clone
-/// (the kernel reads it as "unchanged"). A `uid` without `groups` drops the supplementary
-/// groups first, as std's `Command` does (`setgroups(0)`; its `EPERM`, a caller without
-/// `CAP_SETGID`, is ignored); a `gid` alone keeps them. Limits and `umask` are applied before the
-/// ids change, `no_new_privs` and the parent-death signal after.
+/// The signal mask is posix_spawn's rule, and std's `Command`'s. Ids: `u32::MAX` as `uid`,
+/// `gid` or one of `groups` is refused with `EINVAL` before any clone (the kernel reads it as
+/// "unchanged"). A `uid` without `groups` drops the supplementary groups first, as std's
+/// `Command` does (`setgroups(0)`; its `EPERM`, a caller without `CAP_SETGID`, is ignored); a
+/// `gid` alone keeps them. Limits and `umask` are applied before the ids change, `no_new_privs`
+/// and the parent-death signal after.
+///
+/// ```
+/// use vspawn::signal::Signal;
+/// use vspawn::spawn::{Attributes, Namespaces};
+///
+/// // A daemon-like child: its own session, killed when this thread ends.
+/// let daemon = Attributes::new().setsid(true).parent_death_signal(Signal::SIGKILL);
+/// assert!(daemon.setsid);
+/// // A child in new user and pid namespaces, root inside, mapped to uid 1000 outside.
+/// let contained = Attributes::new()
+///     .namespaces(Namespaces::USER.union(Namespaces::PID))
+///     .id_maps(vspawn::spawn::IdMaps {
+///         uid_map: b"0 1000 1\n",
+///         gid_map: b"0 1000 1\n",
+///         deny_setgroups: true,
+///     });
+/// assert!(contained.id_maps.is_some());
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
+#[non_exhaustive]
+#[must_use]
 pub struct Attributes<'a> {
     /// Start a new session (`setsid`). Not together with `process_group`.
     pub setsid: bool,
@@ -139,18 +229,17 @@ pub struct Attributes<'a> {
     pub gid: Option<u32>,
     /// User id (real, effective and saved; set last).
     pub uid: Option<u32>,
-    /// Resource limits, as `(RLIMIT_*, limit)` (set before the ids change).
-    pub rlimits: &'a [(u32, Rlimit)],
+    /// Resource limits (set before the ids change).
+    pub rlimits: &'a [(Resource, Rlimit)],
     /// The file mode creation mask (set before the ids change).
-    pub umask: Option<u32>,
+    pub umask: Option<Mode>,
     /// Set `no_new_privs`.
     pub no_new_privs: bool,
     /// The signal the child gets when the thread that spawned it ends (set after the id
     /// changes, which would clear it; if the parent is already gone, the child exits).
     pub parent_death_signal: Option<Signal>,
-    /// Namespace flags for the clone: `CLONE_NEWUSER`, `NEWPID`, `NEWNS`, `NEWNET`, `NEWUTS`,
-    /// `NEWIPC`, `NEWCGROUP` (and `NEWTIME` where clone3 works).
-    pub namespaces: u64,
+    /// New namespaces for the child.
+    pub namespaces: Namespaces,
     /// Id maps for a new user namespace, written by the parent before the child goes on.
     pub id_maps: Option<IdMaps<'a>>,
     /// Start the child in this cgroup (a directory fd; needs clone3: Linux 5.7).
@@ -159,17 +248,137 @@ pub struct Attributes<'a> {
     pub pidfd: bool,
 }
 
-/// Flags `Attributes::namespaces` may hold.
-const NAMESPACE_FLAGS: u64 = CLONE_NEWUSER
-    | CLONE_NEWPID
-    | CLONE_NEWNS
-    | CLONE_NEWNET
-    | CLONE_NEWUTS
-    | CLONE_NEWIPC
-    | CLONE_NEWCGROUP
-    | CLONE_NEWTIME;
+impl<'a> Attributes<'a> {
+    /// Nothing but the signal hygiene every spawn has (the same as `Default`).
+    pub const fn new() -> Attributes<'a> {
+        Attributes {
+            setsid: false,
+            process_group: None,
+            foreground: None,
+            sigmask: None,
+            sigdefault: SigSet::EMPTY,
+            reset_ids: false,
+            groups: None,
+            gid: None,
+            uid: None,
+            rlimits: &[],
+            umask: None,
+            no_new_privs: false,
+            parent_death_signal: None,
+            namespaces: Namespaces::empty(),
+            id_maps: None,
+            cgroup: None,
+            pidfd: false,
+        }
+    }
 
-/// A spawn request: everything borrowed, nothing allocated.
+    /// Starts a new session (`setsid`) or not.
+    pub const fn setsid(mut self, on: bool) -> Attributes<'a> {
+        self.setsid = on;
+        self
+    }
+
+    /// Moves the child into process group `pgid` (0: a new group led by the child).
+    pub const fn process_group(mut self, pgid: Pid) -> Attributes<'a> {
+        self.process_group = Some(pgid);
+        self
+    }
+
+    /// Makes the child's group the foreground group of the terminal `tty`.
+    pub const fn foreground(mut self, tty: RawFd) -> Attributes<'a> {
+        self.foreground = Some(tty);
+        self
+    }
+
+    /// The child's signal mask (without it: the caller's).
+    pub const fn sigmask(mut self, mask: SigSet) -> Attributes<'a> {
+        self.sigmask = Some(mask);
+        self
+    }
+
+    /// Signals reset to their default action in the child, ignored ones included.
+    pub const fn sigdefault(mut self, signals: SigSet) -> Attributes<'a> {
+        self.sigdefault = signals;
+        self
+    }
+
+    /// Resets the effective ids to the real ones, or not.
+    pub const fn reset_ids(mut self, on: bool) -> Attributes<'a> {
+        self.reset_ids = on;
+        self
+    }
+
+    /// The supplementary groups (without them, a `uid` drops ours: see the type's
+    /// documentation).
+    pub const fn groups(mut self, groups: &'a [u32]) -> Attributes<'a> {
+        self.groups = Some(groups);
+        self
+    }
+
+    /// The group id (real, effective and saved).
+    pub const fn gid(mut self, gid: u32) -> Attributes<'a> {
+        self.gid = Some(gid);
+        self
+    }
+
+    /// The user id (real, effective and saved), set last; without `groups`, the supplementary
+    /// groups are dropped first, as std does.
+    pub const fn uid(mut self, uid: u32) -> Attributes<'a> {
+        self.uid = Some(uid);
+        self
+    }
+
+    /// Resource limits (set before the ids change).
+    pub const fn rlimits(mut self, limits: &'a [(Resource, Rlimit)]) -> Attributes<'a> {
+        self.rlimits = limits;
+        self
+    }
+
+    /// The file mode creation mask (set before the ids change).
+    pub const fn umask(mut self, mask: Mode) -> Attributes<'a> {
+        self.umask = Some(mask);
+        self
+    }
+
+    /// Sets `no_new_privs`, or not.
+    pub const fn no_new_privs(mut self, on: bool) -> Attributes<'a> {
+        self.no_new_privs = on;
+        self
+    }
+
+    /// The signal the child gets when the spawning thread ends.
+    pub const fn parent_death_signal(mut self, sig: Signal) -> Attributes<'a> {
+        self.parent_death_signal = Some(sig);
+        self
+    }
+
+    /// New namespaces for the child.
+    pub const fn namespaces(mut self, namespaces: Namespaces) -> Attributes<'a> {
+        self.namespaces = namespaces;
+        self
+    }
+
+    /// Id maps written for a child in a new user namespace.
+    pub const fn id_maps(mut self, maps: IdMaps<'a>) -> Attributes<'a> {
+        self.id_maps = Some(maps);
+        self
+    }
+
+    /// Starts the child in the cgroup of this directory fd.
+    pub const fn cgroup(mut self, dir: RawFd) -> Attributes<'a> {
+        self.cgroup = Some(dir);
+        self
+    }
+
+    /// Returns a pidfd for the child in [`Child::pidfd`], or not.
+    pub const fn pidfd(mut self, on: bool) -> Attributes<'a> {
+        self.pidfd = on;
+        self
+    }
+}
+
+/// A spawn request: everything borrowed, nothing allocated. Built with [`Spawn::new`] and its
+/// `const` methods (`#[non_exhaustive]`: it may grow).
 ///
 /// ```
 /// use vspawn::spawn::{CStrArray, Program, Spawn};
@@ -182,6 +391,8 @@ const NAMESPACE_FLAGS: u64 = CLONE_NEWUSER
 /// # Ok::<(), vspawn::Errno>(())
 /// ```
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+#[must_use]
 pub struct Spawn<'a> {
     /// The program.
     pub program: Program<'a>,
@@ -196,29 +407,31 @@ pub struct Spawn<'a> {
 }
 
 /// At most this many `Dup2` in one run may read a source that an earlier one of the run
-/// replaced (the child keeps their originals in a fixed array).
+/// replaced (the child keeps their originals in a fixed array on its stack); a request needing
+/// more is refused with `E2BIG` before any clone. A documented limit, far above what swaps and
+/// small cycles of the standard streams need.
 pub const MAX_DUP2_CYCLE_SAVES: usize = 64;
 
 impl<'a> Spawn<'a> {
     /// A request with no file actions and default attributes.
-    pub fn new(program: Program<'a>, argv: CStrArray<'a>, envp: CStrArray<'a>) -> Spawn<'a> {
+    pub const fn new(program: Program<'a>, argv: CStrArray<'a>, envp: CStrArray<'a>) -> Spawn<'a> {
         Spawn {
             program,
             argv,
             envp,
             actions: &[],
-            attrs: Attributes::default(),
+            attrs: Attributes::new(),
         }
     }
 
     /// Sets the file actions.
-    pub fn actions(mut self, actions: &'a [FileAction<'a>]) -> Spawn<'a> {
+    pub const fn actions(mut self, actions: &'a [FileAction<'a>]) -> Spawn<'a> {
         self.actions = actions;
         self
     }
 
     /// Sets the attributes.
-    pub fn attrs(mut self, attrs: Attributes<'a>) -> Spawn<'a> {
+    pub const fn attrs(mut self, attrs: Attributes<'a>) -> Spawn<'a> {
         self.attrs = attrs;
         self
     }
@@ -246,7 +459,10 @@ impl<'a> Spawn<'a> {
             return e;
         }
         let attrs = &self.attrs;
-        if attrs.namespaces != 0 || attrs.id_maps.is_some() || attrs.cgroup.is_some() || attrs.pidfd
+        if !attrs.namespaces.is_empty()
+            || attrs.id_maps.is_some()
+            || attrs.cgroup.is_some()
+            || attrs.pidfd
         {
             return Errno::EINVAL;
         }
@@ -266,10 +482,10 @@ impl<'a> Spawn<'a> {
         if attrs.setsid && attrs.process_group.is_some() {
             return Err(Errno::EINVAL);
         }
-        if attrs.process_group.is_some_and(|g| g < 0) || attrs.namespaces & !NAMESPACE_FLAGS != 0 {
+        if attrs.process_group.is_some_and(|g| g < 0) || attrs.namespaces.unknown_bits() != 0 {
             return Err(Errno::EINVAL);
         }
-        if attrs.id_maps.is_some() && attrs.namespaces & CLONE_NEWUSER == 0 {
+        if attrs.id_maps.is_some() && !attrs.namespaces.contains(Namespaces::USER) {
             return Err(Errno::EINVAL);
         }
         let bad_fd = |fd: RawFd| fd < 0;
@@ -311,8 +527,8 @@ impl<'a> Spawn<'a> {
 
 /// [`Spawn::exec`] once the request is checked: the child's steps, in this process.
 fn exec_in_place(req: &Spawn<'_>) -> Errno {
-    let mask = match rt_sigprocmask(SigHow::SetMask, Some(&SigSet::FULL)) {
-        Ok(old) => MaskGuard(old),
+    let mask = match AllBlocked::new() {
+        Ok(mask) => mask,
         Err(e) => return e,
     };
     let report = Report {
@@ -331,7 +547,7 @@ fn exec_in_place(req: &Spawn<'_>) -> Errno {
         } else {
             0
         },
-        mask: req.attrs.sigmask.unwrap_or(mask.0),
+        mask: req.attrs.sigmask.unwrap_or(mask.previous()),
         // exec resets the handlers itself.
         reset_handlers: false,
         path: search_path(req),
@@ -372,16 +588,6 @@ impl Report {
     const MARK: u32 = 0x7673_706e;
 }
 
-/// Undoes the signal block of a spawn however it ends.
-struct MaskGuard(SigSet);
-
-impl Drop for MaskGuard {
-    fn drop(&mut self) {
-        // Restoring a mask we read ourselves cannot fail.
-        let _ = rt_sigprocmask(SigHow::SetMask, Some(&self.0));
-    }
-}
-
 /// Unmaps the stack of a concurrent child once the spawn is over (the child has exec'd or been
 /// reaped by then).
 struct StackGuard {
@@ -408,7 +614,7 @@ fn spawn_checked(req: &Spawn<'_>, full: bool) -> Result<Child> {
     let concurrent = attrs.id_maps.is_some();
     let channel = CHANNEL.load(Ordering::Relaxed);
     let pipe = if channel != CHANNEL_SHARED || concurrent {
-        Some(fd::pipe2(0)?)
+        Some(fd::pipe2(OFlags::empty())?)
     } else {
         None
     };
@@ -420,7 +626,7 @@ fn spawn_checked(req: &Spawn<'_>, full: bool) -> Result<Child> {
         None
     };
     let stack = if concurrent {
-        let len = CONCURRENT_STACK_SIZE + crate::thread::PAGE_SIZE;
+        let len = CONCURRENT_STACK_SIZE + crate::sys::page_size();
         Some(StackGuard {
             base: crate::thread::map_stack(len)?,
             len,
@@ -433,7 +639,7 @@ fn spawn_checked(req: &Spawn<'_>, full: bool) -> Result<Child> {
         errno: AtomicI32::new(0),
     };
 
-    let mask = MaskGuard(rt_sigprocmask(SigHow::SetMask, Some(&SigSet::FULL))?);
+    let mask = AllBlocked::new()?;
     let mut ctx = in_child::Context {
         req,
         report: &report,
@@ -446,15 +652,13 @@ fn spawn_checked(req: &Spawn<'_>, full: bool) -> Result<Child> {
         } else {
             0
         },
-        mask: attrs.sigmask.unwrap_or(mask.0),
+        mask: attrs.sigmask.unwrap_or(mask.previous()),
         reset_handlers: false,
         path: search_path(req),
     };
     let stack_range = stack.as_ref().map(|s| {
-        (
-            s.base.wrapping_add(crate::thread::PAGE_SIZE),
-            s.len - crate::thread::PAGE_SIZE,
-        )
+        let guard = crate::sys::page_size();
+        (s.base.wrapping_add(guard), s.len - guard)
     });
     let entry: ChildEntry = if full {
         in_child::entry::<true>
@@ -499,15 +703,17 @@ fn spawn_checked(req: &Spawn<'_>, full: bool) -> Result<Child> {
     let pidfd = match cloned.pidfd {
         Some(fd) => Some(fd),
         // clone had no CLONE_PIDFD for us; the pid cannot be reused before we reap it.
-        None if attrs.pidfd && err.is_none() => match wait::pidfd_open(pid, 0) {
-            Ok(fd) => Some(fd),
-            Err(e) => {
-                // The child exec'd and runs: it is stopped for good.
-                let _ = process::kill(pid, Some(Signal::SIGKILL));
-                err = Some(e);
-                None
+        None if attrs.pidfd && err.is_none() => {
+            match wait::pidfd_open(pid, wait::PidFdFlags::empty()) {
+                Ok(fd) => Some(fd),
+                Err(e) => {
+                    // The child exec'd and runs: it is stopped for good.
+                    let _ = process::kill(pid, Some(Signal::SIGKILL));
+                    err = Some(e);
+                    None
+                }
             }
-        },
+        }
         None => None,
     };
     if let Some(e) = err {
@@ -538,14 +744,22 @@ fn clone_child(
     entry: ChildEntry,
 ) -> Result<crate::clone::Cloned> {
     let attrs = &ctx.req.attrs;
-    let mut flags = CLONE_VM | attrs.namespaces;
+    let mut flags = CLONE_VM | CloneFlags::from(attrs.namespaces);
     if !concurrent {
         flags |= CLONE_VFORK;
     }
     if clone3_available() {
-        let pidfd = if attrs.pidfd { CLONE_PIDFD } else { 0 };
+        let pidfd = if attrs.pidfd {
+            CLONE_PIDFD
+        } else {
+            CloneFlags::empty()
+        };
         let clear = !CLEAR_SIGHAND_REFUSED.load(Ordering::Relaxed);
-        let sighand = if clear { CLONE_CLEAR_SIGHAND } else { 0 };
+        let sighand = if clear {
+            CLONE_CLEAR_SIGHAND
+        } else {
+            CloneFlags::empty()
+        };
         match clone_once(ctx, flags | pidfd | sighand, stack, entry) {
             // clone3 just turned out missing: nothing was created; use clone below.
             Err(Errno::EOPNOTSUPP) if !clone3_available() => {}
@@ -566,17 +780,18 @@ fn clone_child(
 /// signal handlers itself unless `flags` has `CLONE_CLEAR_SIGHAND`.
 fn clone_once(
     ctx: &mut in_child::Context<'_>,
-    flags: u64,
+    flags: CloneFlags,
     stack: Option<(*mut u8, usize)>,
     entry: ChildEntry,
 ) -> Result<crate::clone::Cloned> {
-    ctx.reset_handlers = flags & CLONE_CLEAR_SIGHAND == 0;
-    let req = Clone3 {
-        flags,
-        stack,
-        cgroup: ctx.req.attrs.cgroup,
-        ..Clone3::default()
-    };
+    ctx.reset_handlers = !flags.contains(CLONE_CLEAR_SIGHAND);
+    let mut req = Clone3::new().flags(flags);
+    if let Some((lowest, size)) = stack {
+        req = req.stack(lowest, size);
+    }
+    if let Some(dir) = ctx.req.attrs.cgroup {
+        req = req.cgroup(dir);
+    }
     // SAFETY: a vfork child on our stack (we are suspended until it execs or exits), or a
     // concurrent one on its own mapped stack that outlives it; `ctx` outlives the child's use of
     // it; `in_child::entry` only makes syscalls on memory prepared here.
@@ -593,7 +808,7 @@ fn socket_pair() -> Result<(OwnedFd, OwnedFd)> {
         sc::syscall!(
             SOCKETPAIR,
             AF_UNIX,
-            SOCK_STREAM | fd::oflags::O_CLOEXEC as usize,
+            SOCK_STREAM | fd::oflags::O_CLOEXEC.bits() as usize,
             0usize,
             fds.as_mut_ptr()
         )
@@ -695,7 +910,7 @@ fn write_proc_file(pid: Pid, name: &[u8], data: &[u8]) -> Result<()> {
     push(name);
     push(b"\0");
     let path = CStr::from_bytes_with_nul(&path[..len]).map_err(|_| Errno::EINVAL)?;
-    let file: OwnedFd = fd::openat(fd::AT_FDCWD, path, fd::oflags::O_WRONLY, 0)?;
+    let file: OwnedFd = fd::openat(fd::AT_FDCWD, path, fd::oflags::O_WRONLY, Mode::empty())?;
     let written = fd::write(file.as_raw_fd(), data)?;
     if written != data.len() {
         Err(Errno::EIO)

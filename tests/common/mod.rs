@@ -7,6 +7,9 @@
 #![allow(dead_code)]
 
 use std::sync::OnceLock;
+use vspawn::fd::Mode;
+use vspawn::fd::OFlags;
+use vspawn::wait::WaitOptions;
 
 /// The emulator the runner told us about (`scripts/qemu-user` sets `VSPAWN_EMULATOR`), e.g.
 /// `qemu-user-7.2.22`; `None` on a real kernel (natively or in the VM).
@@ -35,7 +38,8 @@ pub fn vfork_shares_memory() -> bool {
         };
         // SAFETY: the child only writes a local and returns.
         let pid = unsafe { vspawn::clone::vfork(&mut child) }.expect("vfork probe");
-        let (_, status) = vspawn::wait::wait4(pid, 0, None).expect("wait for vfork probe");
+        let (_, status) =
+            vspawn::wait::wait4(pid, WaitOptions::empty(), None).expect("wait for vfork probe");
         assert_eq!(status.code(), Some(0));
         // SAFETY: read through a volatile so the compiler cannot assume the child left it alone.
         unsafe { std::ptr::read_volatile(&seen) == 1 }
@@ -95,7 +99,7 @@ pub fn fork_child(child: impl FnOnce() -> i32) -> Pid {
 /// Waits for `pid` (with `options` added, e.g. `__WALL`), retrying `EINTR`; returns its status.
 /// Under an emulator the wait is bounded (60 s): a child still running then is killed and the
 /// test fails, instead of hanging the whole run.
-pub fn wait_with(pid: Pid, options: u32) -> ExitStatus {
+pub fn wait_with(pid: Pid, options: WaitOptions) -> ExitStatus {
     if let Some(emulator) = emulator() {
         let mut status = None;
         let ended = wait_until(60_000, || {
@@ -130,7 +134,7 @@ pub fn wait_with(pid: Pid, options: u32) -> ExitStatus {
 
 /// Waits for the child `pid` and returns its status.
 pub fn wait_child(pid: Pid) -> ExitStatus {
-    wait_with(pid, 0)
+    wait_with(pid, WaitOptions::empty())
 }
 
 /// Forks a child running `child` and returns its status.
@@ -145,7 +149,8 @@ pub fn sleep_ms(ms: u64) {
     let mut req = ts;
     loop {
         // SAFETY: `req` and `rem` are valid timespecs (two i64) for the call.
-        let ret = unsafe { sc::syscall!(CLOCK_NANOSLEEP, 1, 0, req.as_ptr(), rem.as_mut_ptr()) };
+        let ret =
+            unsafe { vspawn::sys::syscall!(CLOCK_NANOSLEEP, 1, 0, req.as_ptr(), rem.as_mut_ptr()) };
         if ret == (-4isize) as usize {
             req = rem; // EINTR: sleep the rest.
             continue;
@@ -160,7 +165,7 @@ pub fn sleep_ms(ms: u64) {
 pub fn pause_ms(ms: u64) {
     let ts = [(ms / 1000) as i64, ((ms % 1000) * 1_000_000) as i64];
     // SAFETY: no fds; `ts` is a valid timespec for the call; no mask.
-    unsafe { sc::syscall!(PPOLL, 0usize, 0usize, ts.as_ptr(), 0usize, 8usize) };
+    unsafe { vspawn::sys::syscall!(PPOLL, 0usize, 0usize, ts.as_ptr(), 0usize, 8usize) };
 }
 
 /// Waits until `word` reads 0: the kernel clears a `CLONE_CHILD_CLEARTID` word and futex-wakes
@@ -173,7 +178,7 @@ pub fn wait_cleared(word: &std::sync::atomic::AtomicI32) {
             return;
         }
         // SAFETY: FUTEX_WAIT (shared, as the kernel's wake) on a live aligned word, no timeout.
-        unsafe { sc::syscall!(FUTEX, word.as_ptr(), 0usize, value as usize, 0usize) };
+        unsafe { vspawn::sys::syscall!(FUTEX, word.as_ptr(), 0usize, value as usize, 0usize) };
     }
 }
 
@@ -216,14 +221,14 @@ pub fn disable_core_dumps() {
     const RLIMIT_CORE: usize = 4;
     let zero = [0u64; 2];
     // SAFETY: the kernel reads one rlimit (two u64) from `zero`; no old limit is asked.
-    unsafe { sc::syscall!(PRLIMIT64, 0usize, RLIMIT_CORE, zero.as_ptr(), 0usize) };
+    unsafe { vspawn::sys::syscall!(PRLIMIT64, 0usize, RLIMIT_CORE, zero.as_ptr(), 0usize) };
 }
 
 /// This process's CPU time in nanoseconds (raw `clock_gettime(CLOCK_PROCESS_CPUTIME_ID)`).
 pub fn process_cpu_time_ns() -> u64 {
     let mut ts = [0i64; 2];
     // SAFETY: the kernel writes one timespec (two i64) into `ts`.
-    unsafe { sc::syscall!(CLOCK_GETTIME, 2usize, ts.as_mut_ptr()) };
+    unsafe { vspawn::sys::syscall!(CLOCK_GETTIME, 2usize, ts.as_mut_ptr()) };
     ts[0] as u64 * 1_000_000_000 + ts[1] as u64
 }
 
@@ -259,8 +264,8 @@ pub fn open_fds() -> Vec<RawFd> {
 /// whose number we know, which is left out.
 fn list_fds() -> Vec<RawFd> {
     use vspawn::fd::{self, oflags::O_DIRECTORY};
-    let dir =
-        fd::openat(fd::AT_FDCWD, c"/proc/self/fd", O_DIRECTORY, 0).expect("open /proc/self/fd");
+    let dir = fd::openat(fd::AT_FDCWD, c"/proc/self/fd", O_DIRECTORY, Mode::empty())
+        .expect("open /proc/self/fd");
     let mut fds = Vec::new();
     let mut buf = [0u8; 4096];
     loop {
@@ -319,7 +324,7 @@ pub fn spawn_capture(
     actions: &[FileAction<'_>],
     attrs: Attributes<'_>,
 ) -> vspawn::Result<Captured> {
-    let (read, write) = vspawn::fd::pipe2(0).expect("pipe2");
+    let (read, write) = vspawn::fd::pipe2(OFlags::empty()).expect("pipe2");
     let mut all = vec![
         FileAction::Dup2 {
             src: write.as_raw_fd(),
@@ -442,7 +447,7 @@ pub const QEMU_CLONE_LOCK_HANG: &str = "the child hung in SYS_exit: qemu-user fo
 /// Waits for a child that ends with `SYS_exit`. On a real kernel: a plain wait. Under an
 /// emulator: at most 10 s; a child still running then is stuck on qemu's clone lock (see above):
 /// it is killed and reaped, and `None` returned (the caller skips, see `wait_sys_exit_child!`).
-pub fn wait_exit_child(pid: Pid, options: u32) -> Option<ExitStatus> {
+pub fn wait_exit_child(pid: Pid, options: WaitOptions) -> Option<ExitStatus> {
     if emulator().is_none() {
         return Some(wait_with(pid, options));
     }
@@ -470,7 +475,7 @@ pub fn wait_exit_child(pid: Pid, options: u32) -> Option<ExitStatus> {
 #[macro_export]
 macro_rules! wait_sys_exit_child {
     ($pid:expr) => {
-        $crate::wait_sys_exit_child!($pid, 0)
+        $crate::wait_sys_exit_child!($pid, vspawn::wait::WaitOptions::empty())
     };
     ($pid:expr, $options:expr) => {
         match $crate::common::wait_exit_child($pid, $options) {
@@ -486,7 +491,7 @@ macro_rules! wait_sys_exit_child {
 pub fn monotonic_ns() -> u64 {
     let mut ts = [0i64; 2];
     // SAFETY: the kernel writes one timespec (two i64) into `ts`.
-    unsafe { sc::syscall!(CLOCK_GETTIME, 1usize, ts.as_mut_ptr()) };
+    unsafe { vspawn::sys::syscall!(CLOCK_GETTIME, 1usize, ts.as_mut_ptr()) };
     ts[0] as u64 * 1_000_000_000 + ts[1] as u64
 }
 
@@ -521,7 +526,7 @@ pub fn thread_pointer() -> usize {
         const ARCH_GET_FS: usize = 0x1003;
         let mut base = 0usize;
         // SAFETY: the kernel writes one unsigned long at the pointer.
-        unsafe { sc::syscall!(ARCH_PRCTL, ARCH_GET_FS, &mut base as *mut usize) };
+        unsafe { vspawn::sys::syscall!(ARCH_PRCTL, ARCH_GET_FS, &mut base as *mut usize) };
         tp = base;
     }
     #[cfg(target_arch = "aarch64")]
@@ -539,9 +544,14 @@ pub fn thread_pointer() -> usize {
 
 /// The flag set of a thread (qemu-user accepts exactly this set, with `SYSVSEM`), without the tid
 /// and TLS flags.
-pub const THREAD_FLAGS: u64 = {
+pub const THREAD_FLAGS: vspawn::clone::CloneFlags = {
     use vspawn::clone::flags::*;
-    CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM
+    CLONE_VM
+        .union(CLONE_FS)
+        .union(CLONE_FILES)
+        .union(CLONE_SIGHAND)
+        .union(CLONE_THREAD)
+        .union(CLONE_SYSVSEM)
 };
 
 /// What a probe thread saw; shared with the thread that made it.

@@ -49,7 +49,12 @@ pub fn signal_descendants(ancestor: Pid, sig: Signal) -> u32 {
 
 /// Calls `f(pid, parent, zombie)` for every process in `/proc`.
 fn for_each_process(mut f: impl FnMut(Pid, Pid, bool)) {
-    let Ok(proc) = fd::openat(fd::AT_FDCWD, c"/proc", O_DIRECTORY, 0) else {
+    let Ok(proc) = fd::openat(
+        fd::AT_FDCWD,
+        c"/proc",
+        O_DIRECTORY,
+        vspawn::fd::Mode::empty(),
+    ) else {
         return;
     };
     let mut buf = [0u8; 2048];
@@ -80,8 +85,14 @@ fn stat(proc: RawFd, name: &[u8]) -> Option<(Pid, Pid, bool)> {
     // than `CStr::from_bytes_until_nul`, whose `memchr` is inlined.)
     let name = unsafe { CStr::from_bytes_with_nul_unchecked(name.get(..=len)?) };
     // Relative to the directory fds: no path to assemble.
-    let dir = fd::openat(proc, name, O_DIRECTORY, 0).ok()?;
-    let file = fd::openat(dir.as_raw_fd(), c"stat", fd::oflags::O_RDONLY, 0).ok()?;
+    let dir = fd::openat(proc, name, O_DIRECTORY, vspawn::fd::Mode::empty()).ok()?;
+    let file = fd::openat(
+        dir.as_raw_fd(),
+        c"stat",
+        fd::oflags::O_RDONLY,
+        vspawn::fd::Mode::empty(),
+    )
+    .ok()?;
     let mut text = [0u8; 256];
     let n = fd::read(file.as_raw_fd(), &mut text).ok()?;
     let text = text.get(..n)?;

@@ -32,7 +32,7 @@ fn main(start: vspawn::entry::Start) -> i32 {
         Ok(Fork::Parent(pid)) => pid,
         Err(_) => return 1,
     };
-    match vspawn::wait::wait4(pid, 0, None) {
+    match vspawn::wait::wait4(pid, vspawn::wait::WaitOptions::empty(), None) {
         Ok((waited, status)) if waited == pid && status.code() == Some(42) => {}
         _ => return 2,
     }
