@@ -270,6 +270,20 @@ fn apply_file_actions(actions: &[FileAction<'_>], err_pipe: RawFd) -> Result<()>
 /// names).
 fn apply_dup2_run(run: &[FileAction<'_>]) -> Result<()> {
     let mut saved: [RawFd; MAX_DUP2_CYCLE_SAVES] = [-1; MAX_DUP2_CYCLE_SAVES];
+    let result = assign_run(run, &mut saved);
+    // The copies served the run only: an action after it must find their numbers as they
+    // were (glibc's sequential equivalent closes them too), and a failed `Spawn::exec` must not
+    // leave them in the caller.
+    for &copy in saved.iter().take_while(|&&fd| fd >= 0) {
+        // SAFETY: copies this function made; nothing else knows or owns them.
+        let _ = unsafe { fd::close(copy) };
+    }
+    result
+}
+
+/// The body of [`apply_dup2_run`]: the sources the run replaces are copied into `saved`
+/// (close-on-exec, above every fd the run names), then the run is applied.
+fn assign_run(run: &[FileAction<'_>], saved: &mut [RawFd; MAX_DUP2_CYCLE_SAVES]) -> Result<()> {
     let floor = run
         .iter()
         .map(|a| match *a {

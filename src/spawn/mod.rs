@@ -65,8 +65,15 @@ pub enum Program<'a> {
 /// actions may come.
 ///
 /// A run of consecutive `Dup2` actions is a simultaneous assignment: each source is the fd as
-/// it was before the run, so swaps and cycles (`1 → 2`, `2 → 1`) work. Between runs, actions
-/// see the effects of the earlier ones.
+/// it was before the run, so swaps and cycles (`1 → 2`, `2 → 1`) work (the sources a run
+/// replaces are copied away first, above every fd it names, and those copies are closed at the
+/// end of the run). Between runs, actions see the effects of the earlier ones.
+///
+/// Compared with glibc's `posix_spawn` file actions (`tests/spawn_file_actions_diff.rs` runs
+/// random sequences through both), the results are the same but in two documented ways:
+/// glibc applies consecutive `dup2` one after the other, so a swap there copies one fd onto
+/// both; and an [`FileAction::Open`] with `O_CLOEXEC` stays close-on-exec here, where glibc
+/// loses the flag when the kernel did not open the file at the wanted number directly.
 ///
 /// ```
 /// use vspawn::fd::{Mode, oflags::*};
@@ -103,7 +110,8 @@ pub enum FileAction<'a> {
     /// Close the fd (an fd that is not open is not an error).
     Close(RawFd),
     /// Open `path` onto `fd` (closing whatever `fd` was first). Not close-on-exec unless
-    /// `flags` says so.
+    /// `flags` says so; with `O_CLOEXEC` it stays so even when the file was opened at another
+    /// number and moved to `fd` (glibc's `posix_spawn` loses the flag then).
     Open {
         /// The number the opened file gets.
         fd: RawFd,
@@ -805,7 +813,7 @@ fn socket_pair() -> Result<(OwnedFd, OwnedFd)> {
     let mut fds: [RawFd; 2] = [-1, -1];
     // SAFETY: the kernel writes two ints into `fds`.
     Errno::result(unsafe {
-        sc::syscall!(
+        crate::sys::syscall!(
             SOCKETPAIR,
             AF_UNIX,
             SOCK_STREAM | fd::oflags::O_CLOEXEC.bits() as usize,
@@ -824,7 +832,7 @@ fn send_go(socket: RawFd) -> Result<()> {
     loop {
         // SAFETY: the kernel reads one byte from `go`; no address.
         let sent = Errno::result(unsafe {
-            sc::syscall!(
+            crate::sys::syscall!(
                 SENDTO,
                 socket,
                 go.as_ptr(),
