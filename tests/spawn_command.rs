@@ -600,32 +600,25 @@ fn stdio_takes_our_stdout_and_stderr_a_file_and_an_owned_fd() {
     assert_eq!(fs::read_to_string(&path).unwrap(), "to-file\n");
     assert_eq!(fs::read_to_string(dir.join("err")).unwrap(), "to-fd\n");
     // Our stdout and stderr as the child's: the child's fds are copies of ours (the same open
-    // file), whatever the other streams are.
-    let out = Command::new("sh")
-        .args(["-c", "readlink /proc/self/fd/1 /proc/self/fd/2"])
-        .stdout(Stdio::piped())
-        .stderr(std::io::stderr())
-        .output()
-        .unwrap();
-    let ours = fs::read_link("/proc/self/fd/2").unwrap();
-    let lines: Vec<&str> = std::str::from_utf8(&out.stdout).unwrap().lines().collect();
-    assert_eq!(lines[1], ours.to_str().unwrap());
-    let status = Command::new("sh")
-        .args(["-c", "test /proc/self/fd/2 -ef /dev/null"])
-        .stdout(Stdio::null())
-        .stderr(std::io::stdout())
-        .status()
-        .unwrap();
-    // Our stdout is not /dev/null (cargo's pipe or terminal): the copy was made before stdout
-    // was replaced.
-    let ours_is_null = fs::metadata("/proc/self/fd/1")
-        .and_then(|a| fs::metadata("/dev/null").map(|b| (a, b)))
-        .map(|(a, b)| {
-            use std::os::unix::fs::MetadataExt;
-            a.ino() == b.ino() && a.dev() == b.dev()
-        })
-        .unwrap();
-    assert_eq!(status.success(), ours_is_null);
+    // file), whatever the other streams are. The child tells where its fd 2 leads in a file.
+    let seen = dir.join("fd2");
+    let script = format!("readlink /proc/self/fd/2 > {}", seen.display());
+    for (stdout, stderr, ours) in [
+        (Stdio::piped(), Stdio::from(std::io::stderr()), 2),
+        // Replacing stdout does not touch the copy of it that becomes stderr.
+        (Stdio::null(), Stdio::from(std::io::stdout()), 1),
+    ] {
+        let status = Command::new("sh")
+            .args(["-c", &script])
+            .stdout(stdout)
+            .stderr(stderr)
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(0));
+        let ours = fs::read_link(format!("/proc/self/fd/{ours}")).unwrap();
+        let seen = fs::read_to_string(&seen).unwrap();
+        assert_eq!(seen.trim_end(), ours.to_str().unwrap());
+    }
 }
 
 #[test]

@@ -763,7 +763,8 @@ fn the_child_sees_the_same_state() {
     let mut verdict = Verdict::default();
     let scenarios: Vec<(&str, Spec, Allowed)> = vec![
         ("defaults", Spec::cat(), GLIBC_SIGNALS),
-        ("arg0", Spec::cat().arg0("renamed"), GLIBC_SIGNALS),
+        // A path whose last part is `cat`: busybox picks the applet by that name.
+        ("arg0", Spec::cat().arg0("/renamed/cat"), GLIBC_SIGNALS),
         (
             "args with odd bytes",
             Spec::cat()
@@ -815,6 +816,15 @@ fn the_child_sees_the_same_state() {
             "process_group 0",
             Spec {
                 process_group: Some(0),
+                ..Spec::cat()
+            },
+            GLIBC_SIGNALS,
+        ),
+        (
+            "process_group ours",
+            Spec {
+                // SAFETY: a plain getter.
+                process_group: Some(unsafe { libc::getpgrp() }),
                 ..Spec::cat()
             },
             GLIBC_SIGNALS,
@@ -1060,6 +1070,9 @@ fn exec_failures_give_the_same_error_kinds() {
     let _ = std::fs::remove_file(&loop_link);
     std::os::unix::fs::symlink(&loop_link, &loop_link).unwrap();
     let long = "x".repeat(300);
+    // A program this process has open for writing: ETXTBSY.
+    let busy = file_with(&fixtures, "busy", "#!/bin/sh\n", 0o755);
+    let _writer = std::fs::OpenOptions::new().write(true).open(&busy).unwrap();
     let deep = format!("{}/{long}", fixtures.display());
     let path_dirs = |first: &Path| format!("{}:/bin:/usr/bin", first.display());
     let scenarios: Vec<(String, Spec, Allowed)> = vec![
@@ -1139,6 +1152,12 @@ fn exec_failures_give_the_same_error_kinds() {
             Spec::new("true").env(Env::Set("A", OsStr::from_bytes(b"a\0b").into())),
             &[("spawn", "nul-error")],
         ),
+        (
+            "an argument too long".into(),
+            Spec::new("true").arg("x".repeat(200 * 1024)),
+            &[],
+        ),
+        ("a program open for writing".into(), Spec::new(&busy), &[]),
         (
             "= in an environment key".into(),
             Spec::new("true").env(Env::Set("A=B", "1".into())),
@@ -1292,7 +1311,9 @@ fn exec_scenarios(fixtures: &Path) -> Vec<(&'static str, Spec)> {
         ),
         (
             "arg0",
-            Spec::new("cat").arg("/proc/self/cmdline").arg0("renamed"),
+            Spec::new("cat")
+                .arg("/proc/self/cmdline")
+                .arg0("/renamed/cat"),
         ),
         (
             "env_clear",
@@ -1417,7 +1438,7 @@ fn exec_replaces_the_process_as_std_does() {
             assert_eq!(ours["stdout"], "zero|one|x|/\n");
         }
         if *name == "arg0" {
-            assert_eq!(ours["stdout"], "renamed\0/proc/self/cmdline\0");
+            assert_eq!(ours["stdout"], "/renamed/cat\0/proc/self/cmdline\0");
         }
         if *name == "missing program" {
             assert_eq!(ours["stdout"], "exec failed: NotFound (OS error Some(2))\n");
