@@ -30,11 +30,14 @@
 //!   emits calls to them (struct copies, slice comparisons, `CStr::from_ptr`), Rust's
 //!   `compiler_builtins` does not provide them on `*-linux-gnu` targets, and without libc nothing
 //!   else does;
+//! - `environ`, the C name of the process environment, set to the initial `envp`: what
+//!   `Command` (feature `alloc`) inherits, as it inherits libc's `environ` in a program with libc;
 //! - `getauxval`, which the precompiled `compiler_builtins` of aarch64 refers to (its constructor
 //!   choosing between LSE and load-exclusive atomics; constructors do not run without libc, so
 //!   the portable load-exclusive path is used, which is correct on every ARMv8 processor);
-//! - `rust_eh_personality`, an empty stand-in: the precompiled `core` refers to it from its unwind
-//!   tables, but with `panic = "abort"` nothing ever unwinds, so it is never called.
+//! - `rust_eh_personality` and `_Unwind_Resume`, stand-ins: the precompiled `core` and `alloc`
+//!   refer to them from their unwind tables and cleanup paths, but with `panic = "abort"` nothing
+//!   ever unwinds, so they are never called.
 //!
 //! All of these are emitted by the macro, never by the library itself: a library that defined
 //! `_start` or `memcpy` would clash with the C runtime of every ordinary program linking it. The
@@ -81,6 +84,7 @@ use core::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
 
 use crate::fd::{self, RawFd};
 use crate::process;
+use crate::spawn::CStrArray;
 
 /// Keys of the auxiliary vector (`AT_*` from `<linux/auxvec.h>`), for [`Start::aux`].
 pub mod aux {
@@ -219,6 +223,15 @@ impl Start {
     /// The raw `envp` array: pointers to NUL-terminated `NAME=value` strings, then a null.
     pub fn envp(&self) -> *const *const c_char {
         self.envp
+    }
+
+    /// The environment as a [`CStrArray`], ready to hand on to a child ([`Spawn`]'s `envp`).
+    ///
+    /// [`Spawn`]: crate::spawn::Spawn
+    pub fn environ(&self) -> CStrArray<'static> {
+        // SAFETY: the initial `envp` is a null-terminated array of NUL-terminated strings on the
+        // initial stack, which lives, unchanged, as long as the process.
+        unsafe { CStrArray::from_raw(self.envp) }
     }
 
     /// The value of the first environment entry named `name`, like C's `getenv`. A name that is
@@ -394,12 +407,58 @@ impl Iterator for AuxEntries {
 ///
 /// `sp` must be the initial stack pointer of the process, and this must be the only call.
 #[doc(hidden)]
-pub unsafe fn __start(sp: *const usize, main: fn(Start) -> i32) -> ! {
+pub unsafe fn __start(sp: *const usize, main: fn(Start) -> i32, environ: &Environ) -> ! {
     // SAFETY: the caller passes the kernel's initial stack pointer; nothing above it is ever
     // popped or written, since `_start` never returns.
     let start = unsafe { Start::from_stack(sp) };
     AUXV.store(start.auxv.cast_mut(), Ordering::Relaxed);
+    environ.0.store(start.envp.cast_mut(), Ordering::Relaxed);
     process::exit_group(main(start))
+}
+
+/// The C `environ` of a libc-free binary, which [`entry!`](crate::entry!) defines and `_start`
+/// sets to the initial `envp`: the process environment that vspawn's `Command` inherits, as it
+/// inherits libc's `environ` in a program with libc. To C, a `char **`.
+#[doc(hidden)]
+#[repr(transparent)]
+pub struct Environ(AtomicPtr<*const c_char>);
+
+impl Environ {
+    #[doc(hidden)]
+    pub const fn new() -> Environ {
+        Environ(AtomicPtr::new(ptr::null_mut()))
+    }
+}
+
+impl Default for Environ {
+    fn default() -> Environ {
+        Environ::new()
+    }
+}
+
+/// A global allocator that refuses every request (returns null, so an allocation fails with
+/// `alloc::alloc::handle_alloc_error`): for a libc-free binary that allocates nothing but is
+/// built with vspawn's `alloc` feature, which links the `alloc` crate and so requires a
+/// `#[global_allocator]`.
+///
+/// ```ignore
+/// #[global_allocator]
+/// static NO_HEAP: vspawn::entry::NoHeap = vspawn::entry::NoHeap;
+/// ```
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoHeap;
+
+#[cfg(feature = "alloc")]
+// SAFETY: refusing (null) is always a valid answer of `alloc`; `dealloc` is never given a
+// pointer, since none was handed out.
+unsafe impl core::alloc::GlobalAlloc for NoHeap {
+    unsafe fn alloc(&self, _: core::alloc::Layout) -> *mut u8 {
+        ptr::null_mut()
+    }
+
+    unsafe fn dealloc(&self, _: *mut u8, _: core::alloc::Layout) {}
 }
 
 /// The auxiliary vector of a process entered through [`__start`], for [`__getauxval`].
@@ -460,8 +519,12 @@ macro_rules! __vspawn_entry {
         /// Called by `_start` with the initial stack pointer.
         unsafe extern "C" fn __vspawn_rust_start(sp: *const usize) -> ! {
             // SAFETY: `_start` passes the kernel's initial stack pointer, once.
-            unsafe { $crate::entry::__start(sp, $main) }
+            unsafe { $crate::entry::__start(sp, $main, &environ) }
         }
+
+        /// C `environ`: the environment `Command` inherits (see `vspawn::entry`).
+        #[unsafe(no_mangle)]
+        static environ: $crate::entry::Environ = $crate::entry::Environ::new();
 
         $crate::__vspawn_start!(__vspawn_rust_start);
         $crate::__vspawn_mem_functions!();
@@ -476,6 +539,14 @@ macro_rules! __vspawn_entry {
         /// nothing unwinds with `panic = "abort"`.
         #[unsafe(no_mangle)]
         extern "C" fn rust_eh_personality() {}
+
+        /// Referenced by the cleanup paths of the precompiled `alloc` (a program with
+        /// vspawn's `alloc` feature); never called, since nothing unwinds with
+        /// `panic = "abort"`. Were it reached, the process ends.
+        #[unsafe(no_mangle)]
+        extern "C" fn _Unwind_Resume() -> ! {
+            $crate::process::exit_group(134)
+        }
     };
 }
 

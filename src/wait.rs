@@ -150,9 +150,20 @@ static_assertions::const_assert_eq!(size_of::<Rusage>(), 144);
 static_assertions::const_assert_eq!(offset_of!(Rusage, maxrss), 32);
 static_assertions::const_assert_eq!(offset_of!(Rusage, nivcsw), 136);
 
-/// How a child ended (or stopped): the `wait` status word, decoded like std's `ExitStatus`.
+/// How a child ended (or stopped): the `wait` status word, decoded like std's `ExitStatus`
+/// (its `Display` and `Debug` too). `Default` is the status of a child that exited with code 0,
+/// as std's.
 ///
-/// `Default` is the status of a child that exited with code 0, as std's.
+/// ```
+/// use vspawn::wait::ExitStatus;
+///
+/// let exited = ExitStatus::from_raw(3 << 8);
+/// assert_eq!((exited.code(), exited.signal(), exited.success()), (Some(3), None, false));
+/// assert_eq!(exited.to_string(), "exit status: 3");
+/// let killed = ExitStatus::from_raw(9);
+/// assert_eq!((killed.code(), killed.signal()), (None, Some(9)));
+/// assert_eq!(killed.to_string(), "signal: 9 (SIGKILL)");
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct ExitStatus(i32);
 

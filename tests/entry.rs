@@ -25,6 +25,9 @@ enum Mode {
     NoLibc,
     /// `--no-default-features --features entry,std`: std linked, `entry!` defines a C `main`.
     Std,
+    /// `--no-default-features --features entry,alloc`: libc-free with `Command` (and a global
+    /// allocator of the program's); only the examples that need `alloc`.
+    NoLibcAlloc,
 }
 
 impl Mode {
@@ -32,6 +35,7 @@ impl Mode {
         match self {
             Mode::NoLibc => "entry",
             Mode::Std => "entry,std",
+            Mode::NoLibcAlloc => "entry,alloc",
         }
     }
 
@@ -39,6 +43,7 @@ impl Mode {
         match self {
             Mode::NoLibc => "nolibc",
             Mode::Std => "std",
+            Mode::NoLibcAlloc => "nolibc-alloc",
         }
     }
 }
@@ -48,9 +53,11 @@ impl Mode {
 fn examples(mode: Mode) -> Result<&'static Path, &'static str> {
     static NOLIBC: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     static STD: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    static NOLIBC_ALLOC: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     let cell = match mode {
         Mode::NoLibc => &NOLIBC,
         Mode::Std => &STD,
+        Mode::NoLibcAlloc => &NOLIBC_ALLOC,
     };
     cell.get_or_init(|| build_examples(mode))
         .as_ref()
@@ -60,17 +67,15 @@ fn examples(mode: Mode) -> Result<&'static Path, &'static str> {
 
 fn build_examples(mode: Mode) -> Result<PathBuf, String> {
     let dir = format!("entry-test/{}", mode.dir_name());
-    let args = [
-        "--no-default-features",
-        "--features",
-        mode.features(),
-        "--example",
-        "nolibc_hello",
-        "--example",
-        "nolibc_memcheck",
-        "--example",
-        "nolibc_tasks",
-    ];
+    let examples: &[&str] = match mode {
+        Mode::NoLibc => &["nolibc_hello", "nolibc_memcheck", "nolibc_tasks"],
+        Mode::Std => &["nolibc_hello", "command_defaults"],
+        Mode::NoLibcAlloc => &["command_defaults"],
+    };
+    let mut args = vec!["--no-default-features", "--features", mode.features()];
+    for example in examples {
+        args.extend(["--example", example]);
+    }
     let what = format!("the examples ({mode:?}); checked natively and under qemu-user");
     let built = common::nested_cargo_build(&dir, &args, &what)?;
     Ok(built.join("debug").join("examples"))
@@ -79,18 +84,7 @@ fn build_examples(mode: Mode) -> Result<PathBuf, String> {
 /// Runs `program` with `args` and exactly the environment `env`: directly on a real kernel, through
 /// `qemu-<arch>` under qemu-user.
 fn run(program: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = match common::emulator() {
-        None => Command::new(program),
-        Some(_) => {
-            let arch = std::env::consts::ARCH;
-            let mut qemu = Command::new(format!("qemu-{arch}"));
-            // The sysroot matters only for the dynamically linked std build.
-            qemu.arg("-L")
-                .arg(format!("/usr/{arch}-linux-gnu"))
-                .arg(program);
-            qemu
-        }
-    };
+    let mut command = command_for(program);
     command
         .args(args)
         .env_clear()
@@ -269,6 +263,88 @@ fn nolibc_panics_in_child_tasks_end_only_them_and_leave_the_parent_as_it_was() {
         ]
     );
     assert_eq!(output.status.code(), Some(101));
+}
+
+#[test]
+fn command_defaults_are_the_same_with_and_without_std() {
+    // Features only add: a child of `Command::new` sees the same environment (the process's),
+    // signal mask and ignored signals (SIGPIPE back at its default, as std's Command does)
+    // whether the program is libc-free or has std. Both programs run in the same situation: this
+    // environment, SIGPIPE ignored (as a std program's runtime does), SIGUSR1 blocked.
+    let nolibc = examples_or_skip!(Mode::NoLibcAlloc).join("command_defaults");
+    let with_std = examples_or_skip!(Mode::Std).join("command_defaults");
+    let env = [
+        ("PATH", "/usr/bin:/bin"),
+        ("VSPAWN_DEFAULTS", "same everywhere"),
+    ];
+    let seen: Vec<String> = [&nolibc, &with_std]
+        .into_iter()
+        .map(|program| {
+            let output = run_with_signals(program, &env);
+            assert_eq!(output.status.code(), Some(0), "{output:?}");
+            text(&output.stdout).to_string()
+        })
+        .collect();
+    // SIGUSR1 (10) blocked: bit 9; nothing ignored.
+    let expected = "PATH=/usr/bin:/bin\nPWD=/\nVSPAWN_DEFAULTS=same everywhere\n\
+                    SigBlk:\t0000000000000200\nSigIgn:\t0000000000000000\n";
+    assert_eq!(seen[0], expected, "libc-free");
+    assert_eq!(seen[1], expected, "with std");
+}
+
+/// A command that runs `program`: directly on a real kernel, through `qemu-<arch>` under
+/// qemu-user.
+fn command_for(program: &Path) -> Command {
+    match common::emulator() {
+        None => Command::new(program),
+        Some(_) => {
+            let arch = std::env::consts::ARCH;
+            let mut qemu = Command::new(format!("qemu-{arch}"));
+            // The sysroot matters only for the dynamically linked std build.
+            qemu.arg("-L")
+                .arg(format!("/usr/{arch}-linux-gnu"))
+                .arg(program);
+            qemu
+        }
+    }
+}
+
+/// Runs `program` like [`run`], from `/`, with SIGPIPE ignored and SIGUSR1 blocked, and the
+/// first two real-time signals at their defaults: glibc reserves them for itself (it installs its
+/// own handlers in a libc program), so a libc-free program would otherwise see whatever our test
+/// harness left there (ignored, here) while the std program sees glibc's.
+fn run_with_signals(program: &Path, env: &[(&str, &str)]) -> Output {
+    use std::os::unix::process::CommandExt;
+    let mut command = command_for(program);
+    command
+        .env_clear()
+        .envs(env.iter().copied())
+        .current_dir("/");
+    // SAFETY: the pre-exec hook only makes two async-signal-safe syscalls.
+    unsafe {
+        command.pre_exec(|| {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGUSR1);
+            libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+            libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+            for reserved in [32, 33] {
+                // glibc refuses these numbers; the kernel takes a raw SIG_DFL (a null handler,
+                // no flags, empty mask: 32 bytes of zeros, the kernel's sigaction on x86_64
+                // and the largest of the three layouts).
+                let default = [0u64; 4];
+                libc::syscall(
+                    libc::SYS_rt_sigaction,
+                    reserved,
+                    default.as_ptr(),
+                    0usize,
+                    8usize,
+                );
+            }
+            Ok(())
+        });
+    }
+    command.output().expect("run the example")
 }
 
 #[test]

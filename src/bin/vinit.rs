@@ -54,6 +54,13 @@ use out::{Line, Log};
 
 vspawn::entry!(main);
 
+/// With vspawn's `alloc` feature on (`cargo install vspawn --features alloc`), the `alloc` crate
+/// is linked, and a binary without std must name a global allocator. vinit allocates nothing:
+/// its allocator refuses every request.
+#[cfg(all(feature = "alloc", not(feature = "std")))]
+#[global_allocator]
+static NO_HEAP: vspawn::entry::NoHeap = vspawn::entry::NoHeap;
+
 /// The exit status for a command line vinit cannot run, or a failure of its own (as tini).
 const FAILURE_EXIT: i32 = 1;
 /// PROGRAM was not found (as the shells).

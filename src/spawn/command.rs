@@ -90,6 +90,7 @@ arg_impls! {
 use std::os::unix::ffi::OsStrExt;
 
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 arg_impls! {
     std::ffi::OsStr => |s| s.as_bytes();
     std::ffi::OsString => |s| s.as_bytes();
@@ -109,6 +110,29 @@ arg_impls! {
 }
 
 /// What a child's standard stream is connected to.
+///
+/// ```
+/// use vspawn::spawn::{Command, Stdio};
+///
+/// // stdin from a pipe we write, stdout captured, stderr thrown away.
+/// let mut child = Command::new("tr")
+///     .arg("a-z")
+///     .arg("A-Z")
+///     .stdin(Stdio::piped())
+///     .stdout(Stdio::piped())
+///     .stderr(Stdio::null())
+///     .spawn()?;
+/// child.stdin.take().unwrap().write(b"shout")?;
+/// let mut out = [0u8; 5];
+/// let stdout = child.stdout.as_mut().unwrap();
+/// let mut got = 0;
+/// while got < out.len() {
+///     got += stdout.read(&mut out[got..])?;
+/// }
+/// assert_eq!(&out, b"SHOUT");
+/// assert!(child.wait()?.success());
+/// # Ok::<(), vspawn::Errno>(())
+/// ```
 #[derive(Debug)]
 pub struct Stdio(StdioKind);
 
@@ -166,6 +190,7 @@ impl From<ChildStdin> for Stdio {
 }
 
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl From<std::os::fd::OwnedFd> for Stdio {
     fn from(fd: std::os::fd::OwnedFd) -> Stdio {
         Stdio(StdioKind::Fd(fd.into()))
@@ -173,6 +198,7 @@ impl From<std::os::fd::OwnedFd> for Stdio {
 }
 
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl From<std::fs::File> for Stdio {
     fn from(file: std::fs::File) -> Stdio {
         Stdio::from(std::os::fd::OwnedFd::from(file))
@@ -181,6 +207,7 @@ impl From<std::fs::File> for Stdio {
 
 /// The child's stream is a copy of our stdout (fd 1), as std's.
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl From<std::io::Stdout> for Stdio {
     fn from(_: std::io::Stdout) -> Stdio {
         Stdio(StdioKind::Ours(1))
@@ -189,13 +216,24 @@ impl From<std::io::Stdout> for Stdio {
 
 /// The child's stream is a copy of our stderr (fd 2), as std's.
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl From<std::io::Stderr> for Stdio {
     fn from(_: std::io::Stderr) -> Stdio {
         Stdio(StdioKind::Ours(2))
     }
 }
 
-/// The result of [`Command::output`] and [`Child::wait_with_output`].
+/// The result of [`Command::output`] and [`Child::wait_with_output`]: the status and everything
+/// the child wrote. `Debug` shows the outputs as strings when they are UTF-8, as std's.
+///
+/// ```
+/// use vspawn::spawn::Command;
+///
+/// let out = Command::new("sh").args(["-c", "echo out; echo err >&2; exit 1"]).output()?;
+/// assert_eq!((out.stdout.as_slice(), out.stderr.as_slice()), (&b"out\n"[..], &b"err\n"[..]));
+/// assert_eq!(out.status.code(), Some(1));
+/// # Ok::<(), vspawn::Errno>(())
+/// ```
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct Output {
     /// How the child ended.
@@ -228,13 +266,25 @@ impl fmt::Debug for Output {
 
 /// A process builder, as `std::process::Command`.
 ///
+/// ```
+/// use vspawn::spawn::Command;
+///
+/// let status = Command::new("sh")
+///     .args(["-c", "test \"$GREETING\" = hello && test \"$(pwd)\" = /"])
+///     .env("GREETING", "hello")
+///     .current_dir("/")
+///     .status()?;
+/// assert!(status.success());
+/// # Ok::<(), vspawn::Errno>(())
+/// ```
+///
 /// `Debug` shows it as std's does, like a shell line: `cd "/tmp" && env -i A="1" "ls" "-l"`
 /// (`{:#?}` shows the fields).
 ///
 /// # Signals
 ///
 /// The child starts with every handled signal at its default action, ignored ones still ignored
-/// but `SIGPIPE` (with `std`, see [`Command::signals_default`]), and the caller's signal mask:
+/// but `SIGPIPE` (see [`Command::signals_default`]), and the caller's signal mask:
 /// all as std's `Command` (which inherits the mask since Rust 1.66). [`Command::signal_mask`]
 /// sets another.
 ///
@@ -296,7 +346,7 @@ pub struct Command {
     program: CString,
     /// `argv`; `args[0]` is the program unless `arg0` replaced it.
     args: Vec<CString>,
-    /// `Some(base)`: the environment starts from `base`; `None`: from the process's (std).
+    /// `Some(base)`: the environment starts from `base`; `None`: from the process's.
     env_base: Option<Vec<CString>>,
     env_changes: BTreeMap<Vec<u8>, Option<CString>>,
     cwd: Option<CString>,
@@ -323,20 +373,18 @@ fn c_string(bytes: &[u8], error: &mut Option<Errno>) -> CString {
 
 impl Command {
     /// A command for `program`: a name without `/` is looked up in `PATH` (the child's), as
-    /// std does. Defaults: no arguments besides `argv[0]`, the process's environment (with
-    /// feature `std`; empty without it, see [`Command::env_base`]), the current directory,
-    /// stdio inherited by `spawn`/`status`/`exec` and captured by `output`.
+    /// std does. Defaults, the same with or without the `std` feature: no arguments besides
+    /// `argv[0]`, the process's environment (read when the child is spawned: through std with
+    /// `std`, else from the C `environ`, libc's or the one `entry!` defines in
+    /// a libc-free program), the current directory, stdio inherited by `spawn`/`status`/`exec` and
+    /// captured by `output`, `SIGPIPE` back at its default action in the child.
     pub fn new(program: impl Arg) -> Command {
         let mut error = None;
         let program = c_string(program.arg_bytes(), &mut error);
         Command {
             args: alloc::vec![program.clone()],
             program,
-            env_base: if cfg!(feature = "std") {
-                None
-            } else {
-                Some(Vec::new())
-            },
+            env_base: None,
             env_changes: BTreeMap::new(),
             cwd: None,
             stdio: [None, None, None],
@@ -495,7 +543,7 @@ impl Command {
     }
 
     /// Signals to reset to their default action in the child, ignored ones included (default:
-    /// `SIGPIPE` with the `std` feature, as std does; nothing without).
+    /// `SIGPIPE`, as std does).
     pub fn signals_default(&mut self, set: SigSet) -> &mut Command {
         self.attrs.sigdefault = set;
         self
@@ -610,7 +658,7 @@ impl Command {
     ///
     /// As std's, a failure can come after some of the set-up was applied to this process:
     /// stdio, directory, session and process group, ids, limits, `SIGPIPE` at its default
-    /// (with `std`) stay as they were left. Signals are blocked during the set-up and the mask
+    /// stay as they were left. Signals are blocked during the set-up and the mask
     /// is restored on failure. Namespaces, id maps, a cgroup or a pidfd make no sense without
     /// a new process: `EINVAL`.
     pub fn exec(&mut self) -> Errno {
@@ -1002,14 +1050,11 @@ impl Child {
 }
 
 /// Signals a child gets back at their default action unless [`Command::signals_default`] says
-/// otherwise. With std, `SIGPIPE`: the Rust runtime ignores it in this process, and std's
-/// `Command` resets it for the child, which expects to die of a broken pipe like any program.
+/// otherwise: `SIGPIPE`, as std's `Command` does (the Rust runtime ignores it in a std program,
+/// and a child expects to die of a broken pipe like any program), with or without the `std`
+/// feature.
 fn default_sigdefault() -> SigSet {
-    if cfg!(feature = "std") {
-        SigSet::EMPTY.with(Signal::SIGPIPE)
-    } else {
-        SigSet::EMPTY
-    }
+    SigSet::EMPTY.with(Signal::SIGPIPE)
 }
 
 /// The environment of this process, from std.
@@ -1023,9 +1068,30 @@ fn inherited_env(entry: &mut dyn FnMut(&[u8])) {
     }
 }
 
-/// Without std there is no process environment to read: nothing is inherited.
+/// The environment of this process, from the C `environ`: libc's, or in a libc-free program the
+/// one `entry!` defines (a program with neither does not link once it spawns a `Command` that
+/// inherits).
 #[cfg(not(feature = "std"))]
-fn inherited_env(_entry: &mut dyn FnMut(&[u8])) {}
+fn inherited_env(entry: &mut dyn FnMut(&[u8])) {
+    unsafe extern "C" {
+        static environ: *const *const c_char;
+    }
+    // SAFETY: `environ` is a null-terminated array of NUL-terminated strings (or null before a
+    // libc-free program's `_start` set it). Only setenv-like calls change it, and their contract
+    // (std::env::set_var's included) is not to run while another thread reads the environment.
+    let mut var = unsafe { environ };
+    while !var.is_null() {
+        // SAFETY: `var` points into that array, before its terminating null.
+        let ptr = unsafe { *var };
+        if ptr.is_null() {
+            break;
+        }
+        // SAFETY: each entry is a NUL-terminated string that lives as long as the process.
+        entry(unsafe { CStr::from_ptr(ptr) }.to_bytes());
+        // SAFETY: the array goes on at least to its terminating null.
+        var = unsafe { var.add(1) };
+    }
+}
 
 /// Reads two pipes to their ends at once, so that a child filling one while we block on the
 /// other cannot deadlock. Both are closed when it returns, whatever happened.

@@ -40,12 +40,29 @@ use crate::wait;
 
 pub use crate::wait::ExitStatus;
 #[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub use command::{Arg, Command, Output, Stdio};
 pub use cstr::CStrArray;
 pub use handle::{Child, ChildStderr, ChildStdin, ChildStdout};
 
 /// Which program to run. `#[non_exhaustive]`: more ways to name a program (an fd for
 /// `execveat`) may come.
+///
+/// ```
+/// use vspawn::spawn::{CStrArray, Program, Spawn};
+///
+/// let mut slots = [core::ptr::null(); 2];
+/// let argv = CStrArray::new(&[c"true"], &mut slots)?;
+/// // Searched in the child's PATH, like execvpe (without the /bin/sh fallback)...
+/// let env = [c"PATH=/nonexistent:/usr/bin:/bin"];
+/// let mut env_slots = [core::ptr::null(); 2];
+/// let envp = CStrArray::new(&env, &mut env_slots)?;
+/// assert!(Spawn::new(Program::Search(c"true"), argv, envp).spawn()?.wait()?.success());
+/// // ... or exactly this path.
+/// let missing = Spawn::new(Program::Path(c"true"), argv, envp).spawn().unwrap_err();
+/// assert_eq!(missing, vspawn::Errno::ENOENT, "no ./true here");
+/// # Ok::<(), vspawn::Errno>(())
+/// ```
 #[derive(Clone, Copy, Debug)]
 #[non_exhaustive]
 pub enum Program<'a> {
