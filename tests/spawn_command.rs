@@ -665,3 +665,27 @@ fn arguments_of_every_std_string_type_are_taken() {
     mutable.push('!');
     assert_eq!(mutable, "mut-ref!");
 }
+
+#[test]
+fn exec_refuses_what_needs_a_new_process_and_bad_input_without_side_effects() {
+    use vspawn::spawn::Namespaces;
+    let _serial = serial();
+    // Refused before anything is applied to this process (it goes on running this test).
+    let sigpipe = || vspawn::signal::get_sigaction(vspawn::signal::Signal::SIGPIPE).unwrap();
+    let before = (sigpipe().handler, std::env::current_dir().unwrap());
+    assert_eq!(
+        Command::new("true").namespaces(Namespaces::UTS).exec(),
+        Errno::EINVAL
+    );
+    assert_eq!(Command::new("true").pidfd(true).exec(), Errno::EINVAL);
+    assert_eq!(Command::new("true").cgroup(0).exec(), Errno::EINVAL);
+    assert_eq!(Command::new("true").arg("a\0b").exec(), Errno::EINVAL);
+    assert_eq!(
+        Command::new("true").current_dir("/").uid(u32::MAX).exec(),
+        Errno::EINVAL
+    );
+    assert_eq!(
+        before,
+        (sigpipe().handler, std::env::current_dir().unwrap())
+    );
+}

@@ -307,6 +307,13 @@ fn spawn(side: Side, spec: &Spec, dir: &Path) -> Result<Spawned, String> {
     }
 }
 
+/// Spawns `spec`; on failure, notes the error in `report` (field `spawn`).
+fn spawn_or_report(side: Side, spec: &Spec, dir: &Path, report: &mut Report) -> Option<Spawned> {
+    spawn(side, spec, dir)
+        .map_err(|e| report.insert("spawn".into(), format!("error {e}")))
+        .ok()
+}
+
 /// What one run showed: field name to value.
 type Report = BTreeMap<String, String>;
 
@@ -340,12 +347,8 @@ fn state(side: Side, spec: &Spec, scenario: &str) -> Report {
     assert_eq!(unsafe { libc::mkfifo(fifo_c.as_ptr(), 0o666) }, 0, "mkfifo");
     std::fs::set_permissions(&fifo, std::fs::Permissions::from_mode(0o666)).unwrap();
     let mut report = Report::new();
-    let mut child = match spawn(side, spec, &dir) {
-        Ok(child) => child,
-        Err(e) => {
-            report.insert("spawn".into(), format!("error {e}"));
-            return report;
-        }
+    let Some(mut child) = spawn_or_report(side, spec, &dir, &mut report) else {
+        return report;
     };
     let writer = open_fifo_writer(&fifo_c, &mut child);
     match writer {
@@ -532,12 +535,8 @@ fn read_child_state(pid: i32, dir: &Path, report: &mut Report) {
 fn io_spawn(side: Side, spec: &Spec, scenario: &str, input: &[u8]) -> Report {
     let dir = side_dir(scenario, side);
     let mut report = Report::new();
-    let mut child = match spawn(side, spec, &dir) {
-        Ok(child) => child,
-        Err(e) => {
-            report.insert("spawn".into(), format!("error {e}"));
-            return report;
-        }
+    let Some(mut child) = spawn_or_report(side, spec, &dir, &mut report) else {
+        return report;
     };
     let (stdin, stdout, stderr) = child.take_pipes();
     let reader = |pipe: Option<std::os::fd::OwnedFd>| {
