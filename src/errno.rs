@@ -58,6 +58,21 @@ impl Errno {
             None => None,
         }
     }
+
+    /// The raw error number, as `std::io::Error::raw_os_error` gives it: code written for std
+    /// (`e.raw_os_error() == Some(libc::ENOENT)`) works unchanged. Always `Some`.
+    #[inline]
+    pub const fn raw_os_error(self) -> Option<i32> {
+        Some(self.0)
+    }
+
+    /// The `std::io::ErrorKind` of this error number: the same kind
+    /// `std::io::Error::from_raw_os_error(n).kind()` reports (std's own table decides), so
+    /// `e.kind() == ErrorKind::NotFound` means what it means for an `io::Error`.
+    #[cfg(feature = "std")]
+    pub fn kind(self) -> std::io::ErrorKind {
+        std::io::Error::from_raw_os_error(self.0).kind()
+    }
 }
 
 impl fmt::Debug for Errno {
