@@ -8,9 +8,10 @@
 //! handlers can run here.
 //!
 //! Order: mark the report slot; reset handled signals (unless `CLONE_CLEAR_SIGHAND` did); reset
-//! `sigdefault`; wait for id maps (user namespaces); session and process group, foreground;
-//! file actions in order; rlimits and umask (before the ids: raising a hard limit needs the
-//! `CAP_SYS_RESOURCE` an id change drops); ids (reset, groups, gid, uid); `no_new_privs`, parent
+//! `sigdefault`, ignore `sigignore`; wait for id maps (user namespaces); session and process
+//! group, foreground; file actions in order; rlimits and umask (before the ids: raising a hard
+//! limit needs the `CAP_SYS_RESOURCE` an id change drops); ids (reset, groups, gid, uid);
+//! `no_new_privs`, parent
 //! death signal (after the id changes, which clear it); signal mask; exec.
 //!
 //! [`Spawn::exec`] runs the same steps in the calling process.
@@ -103,11 +104,18 @@ pub(super) fn run<const FULL: bool>(ctx: &Context<'_>, err_pipe: &mut RawFd) -> 
     if ctx.reset_handlers {
         reset_handled_signals()?;
     }
-    for sig in attrs.sigdefault.iter() {
-        if sig != Signal::SIGKILL && sig != Signal::SIGSTOP {
-            // SAFETY: installing SIG_DFL runs no handler.
-            unsafe { signal::rt_sigaction(sig, Some(&SigAction::DEFAULT)) }?;
-        }
+    // One pass: a signal in both sets ends up ignored (`sigignore` comes second).
+    let changed = SigSet::from_bits(attrs.sigdefault.bits() | attrs.sigignore.bits());
+    for sig in changed.iter() {
+        let action = if attrs.sigignore.contains(sig) {
+            &SigAction::IGNORE
+        } else if sig == Signal::SIGKILL || sig == Signal::SIGSTOP {
+            continue;
+        } else {
+            &SigAction::DEFAULT
+        };
+        // SAFETY: installing SIG_DFL or SIG_IGN runs no handler.
+        unsafe { signal::rt_sigaction(sig, Some(action)) }?;
     }
     if ctx.sync_child_end >= 0 {
         // Our copy of the write end would keep us from ever seeing EOF if the parent gives up

@@ -246,6 +246,10 @@ pub struct Attributes<'a> {
     pub sigmask: Option<SigSet>,
     /// Signals reset to their default action in the child, ignored ones included.
     pub sigdefault: SigSet,
+    /// Signals ignored in the child (after `sigdefault`; not `SIGKILL` or `SIGSTOP`): for a
+    /// parent that must not ignore a signal itself but hands it on ignored, such as an init
+    /// started with `SIGCHLD` ignored, which it needs for itself.
+    pub sigignore: SigSet,
     /// Reset the effective ids to the real ones (`POSIX_SPAWN_RESETIDS`).
     pub reset_ids: bool,
     /// Supplementary groups (set first). `None` with a `uid`: dropped (see above).
@@ -282,6 +286,7 @@ impl<'a> Attributes<'a> {
             foreground: None,
             sigmask: None,
             sigdefault: SigSet::EMPTY,
+            sigignore: SigSet::EMPTY,
             reset_ids: false,
             groups: None,
             gid: None,
@@ -324,6 +329,12 @@ impl<'a> Attributes<'a> {
     /// Signals reset to their default action in the child, ignored ones included.
     pub const fn sigdefault(mut self, signals: SigSet) -> Attributes<'a> {
         self.sigdefault = signals;
+        self
+    }
+
+    /// Signals ignored in the child (after `sigdefault`; not `SIGKILL` or `SIGSTOP`).
+    pub const fn sigignore(mut self, signals: SigSet) -> Attributes<'a> {
+        self.sigignore = signals;
         self
     }
 
@@ -508,6 +519,9 @@ impl<'a> Spawn<'a> {
             return Err(Errno::EINVAL);
         }
         if attrs.process_group.is_some_and(|g| g < 0) || attrs.namespaces.unknown_bits() != 0 {
+            return Err(Errno::EINVAL);
+        }
+        if attrs.sigignore.contains(Signal::SIGKILL) || attrs.sigignore.contains(Signal::SIGSTOP) {
             return Err(Errno::EINVAL);
         }
         if attrs.id_maps.is_some() && !attrs.namespaces.contains(Namespaces::USER) {
