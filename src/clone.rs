@@ -503,6 +503,23 @@ pub enum Fork {
 /// `fork` as a raw `clone(SIGCHLD)`: the child gets a copy of the address space and continues
 /// from here, as in C.
 ///
+/// ```
+/// use vspawn::clone::{Fork, fork};
+/// use vspawn::process::{exit_group, getpid};
+/// use vspawn::wait::{WaitOptions, wait4};
+///
+/// let parent = getpid();
+/// // SAFETY: the child only compares pids and ends with a raw syscall (no allocation, no lock).
+/// match unsafe { fork() }? {
+///     Fork::Child => exit_group(if getpid() != parent { 0 } else { 1 }),
+///     Fork::Parent(child) => {
+///         let (_, status) = wait4(child, WaitOptions::empty(), None)?;
+///         assert_eq!(status.code(), Some(0), "the child has a pid of its own");
+///     }
+/// }
+/// # Ok::<(), vspawn::Errno>(())
+/// ```
+///
 /// # Safety
 ///
 /// No libc `atfork` handlers run: in the child, libc's locks (malloc, stdio) may be held by
@@ -528,7 +545,7 @@ pub unsafe fn fork() -> Result<Fork> {
 }
 
 /// What `join` returns for a [`thread`](crate::thread) whose closure panicked, in a libc-free
-/// program (the panic handler of [`entry`](mod@crate::entry) ends that thread alone with it).
+/// program (the panic handler of `vspawn::entry` ends that thread alone with it).
 pub const CHILD_PANIC_STATUS: i32 = 127;
 
 /// Runs the closure `arg` points to (the trampoline's entry for closure-based children).
@@ -557,7 +574,7 @@ unsafe extern "C" fn call_closure<F: FnMut() -> i32>(arg: usize) -> i32 {
 /// would otherwise share. So nothing the child does can change the parent's per-thread state: a
 /// panic in a program with std ends the child by `SIGSEGV` (std's panic machinery counts panics
 /// in a thread-local) and the parent's `std::thread::panicking()` stays false; in a libc-free
-/// program ([`entry!`](crate::entry!)) the panic handler ends the child with status 101. libc
+/// program (`entry!`) the panic handler ends the child with status 101. libc
 /// functions use thread-locals too (`errno`, locks, the stack protector's canary): call the
 /// crate's own syscall wrappers ([`exec::execve`](crate::exec::execve),
 /// [`process::exit_group`](crate::process::exit_group), ...) instead.

@@ -84,6 +84,7 @@ use core::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
 
 use crate::fd::{self, RawFd};
 use crate::process;
+use crate::spawn::CStrArray;
 
 /// Keys of the auxiliary vector (`AT_*` from `<linux/auxvec.h>`), for [`Start::aux`].
 pub mod aux {
@@ -222,6 +223,15 @@ impl Start {
     /// The raw `envp` array: pointers to NUL-terminated `NAME=value` strings, then a null.
     pub fn envp(&self) -> *const *const c_char {
         self.envp
+    }
+
+    /// The environment as a [`CStrArray`], ready to hand on to a child ([`Spawn`]'s `envp`).
+    ///
+    /// [`Spawn`]: crate::spawn::Spawn
+    pub fn environ(&self) -> CStrArray<'static> {
+        // SAFETY: the initial `envp` is a null-terminated array of NUL-terminated strings on the
+        // initial stack, which lives, unchanged, as long as the process.
+        unsafe { CStrArray::from_raw(self.envp) }
     }
 
     /// The value of the first environment entry named `name`, like C's `getenv`. A name that is

@@ -58,6 +58,21 @@ impl Errno {
             None => None,
         }
     }
+
+    /// The raw error number, as `std::io::Error::raw_os_error` gives it: code written for std
+    /// (`e.raw_os_error() == Some(libc::ENOENT)`) works unchanged. Always `Some`.
+    #[inline]
+    pub const fn raw_os_error(self) -> Option<i32> {
+        Some(self.0)
+    }
+
+    /// The `std::io::ErrorKind` of this error number: the same kind
+    /// `std::io::Error::from_raw_os_error(n).kind()` reports (std's own table decides), so
+    /// `e.kind() == ErrorKind::NotFound` means what it means for an `io::Error`.
+    #[cfg(feature = "std")]
+    pub fn kind(self) -> std::io::ErrorKind {
+        std::io::Error::from_raw_os_error(self.0).kind()
+    }
 }
 
 impl fmt::Debug for Errno {
@@ -79,9 +94,11 @@ impl fmt::Display for Errno {
 }
 
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl std::error::Error for Errno {}
 
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl From<Errno> for std::io::Error {
     fn from(e: Errno) -> Self {
         std::io::Error::from_raw_os_error(e.0)
@@ -89,6 +106,7 @@ impl From<Errno> for std::io::Error {
 }
 
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl TryFrom<std::io::Error> for Errno {
     type Error = std::io::Error;
 

@@ -188,6 +188,7 @@ impl fmt::Debug for OwnedFd {
 }
 
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl From<OwnedFd> for std::os::fd::OwnedFd {
     fn from(fd: OwnedFd) -> Self {
         use std::os::fd::FromRawFd;
@@ -197,6 +198,7 @@ impl From<OwnedFd> for std::os::fd::OwnedFd {
 }
 
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl From<std::os::fd::OwnedFd> for OwnedFd {
     fn from(fd: std::os::fd::OwnedFd) -> Self {
         use std::os::fd::IntoRawFd;
@@ -206,6 +208,7 @@ impl From<std::os::fd::OwnedFd> for OwnedFd {
 }
 
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl std::os::fd::AsRawFd for OwnedFd {
     fn as_raw_fd(&self) -> RawFd {
         self.fd
@@ -213,6 +216,7 @@ impl std::os::fd::AsRawFd for OwnedFd {
 }
 
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl std::os::fd::AsFd for OwnedFd {
     fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
         // SAFETY: `self` owns the fd and keeps it open for the borrow's lifetime.
@@ -376,7 +380,7 @@ pub unsafe fn close_range(first: u32, last: u32, flags: u32) -> Result<()> {
     Errno::result(unsafe { crate::sys::syscall!(CLOSE_RANGE, first, last, flags) }).map(drop)
 }
 
-const F_DUPFD_CLOEXEC: usize = 1030;
+pub(crate) const F_DUPFD_CLOEXEC: usize = 1030;
 
 /// Duplicates `fd` onto the lowest free number `>= min`, close-on-exec.
 pub fn dup_above(fd: RawFd, min: RawFd) -> Result<RawFd> {

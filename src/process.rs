@@ -425,3 +425,130 @@ pub fn clock_gettime(clock: ClockId) -> Result<Timespec> {
     Errno::result(unsafe { crate::sys::syscall!(CLOCK_GETTIME, clock, &mut ts as *mut Timespec) })?;
     Ok(ts)
 }
+
+/// Every constant of this module and of `fd` the kernel defines, against the `libc` crate's
+/// values for the target (the unit tests run on each architecture).
+#[cfg(test)]
+// libc's types for these differ between targets (c_ulong, u32, i32...): the casts are needed on
+// some even where they are not on this one.
+#[allow(clippy::unnecessary_cast)]
+mod platform_constants {
+    use super::*;
+
+    #[test]
+    fn resources_are_the_platform_rlimits() {
+        let pairs = [
+            (Resource::Cpu, libc::RLIMIT_CPU),
+            (Resource::Fsize, libc::RLIMIT_FSIZE),
+            (Resource::Data, libc::RLIMIT_DATA),
+            (Resource::Stack, libc::RLIMIT_STACK),
+            (Resource::Core, libc::RLIMIT_CORE),
+            (Resource::Rss, libc::RLIMIT_RSS),
+            (Resource::Nproc, libc::RLIMIT_NPROC),
+            (Resource::Nofile, libc::RLIMIT_NOFILE),
+            (Resource::Memlock, libc::RLIMIT_MEMLOCK),
+            (Resource::As, libc::RLIMIT_AS),
+            (Resource::Locks, libc::RLIMIT_LOCKS),
+            (Resource::Sigpending, libc::RLIMIT_SIGPENDING),
+            (Resource::Msgqueue, libc::RLIMIT_MSGQUEUE),
+            (Resource::Nice, libc::RLIMIT_NICE),
+            (Resource::Rtprio, libc::RLIMIT_RTPRIO),
+            (Resource::Rttime, libc::RLIMIT_RTTIME),
+        ];
+        for (ours, theirs) in pairs {
+            assert_eq!(u64::from(ours as u32), theirs as u64, "{ours:?}");
+        }
+        // Every resource of today's kernels (RLIMIT_NLIMITS is 16; libc deprecates reading it).
+        assert_eq!(pairs.len(), 16);
+        assert_eq!(RLIM_INFINITY, libc::RLIM64_INFINITY);
+    }
+
+    #[test]
+    fn clocks_are_the_platform_clocks() {
+        let pairs = [
+            (ClockId::REALTIME, libc::CLOCK_REALTIME),
+            (ClockId::MONOTONIC, libc::CLOCK_MONOTONIC),
+            (ClockId::PROCESS_CPUTIME_ID, libc::CLOCK_PROCESS_CPUTIME_ID),
+            (ClockId::THREAD_CPUTIME_ID, libc::CLOCK_THREAD_CPUTIME_ID),
+            (ClockId::MONOTONIC_RAW, libc::CLOCK_MONOTONIC_RAW),
+            (ClockId::REALTIME_COARSE, libc::CLOCK_REALTIME_COARSE),
+            (ClockId::MONOTONIC_COARSE, libc::CLOCK_MONOTONIC_COARSE),
+            (ClockId::BOOTTIME, libc::CLOCK_BOOTTIME),
+            (ClockId::TAI, libc::CLOCK_TAI),
+        ];
+        for (ours, theirs) in pairs {
+            assert_eq!(ours.raw(), theirs, "{ours:?}");
+        }
+    }
+
+    #[test]
+    fn terminal_ioctls_are_the_platform_ones() {
+        assert_eq!(TIOCGPGRP as u64, libc::TIOCGPGRP as u64);
+        assert_eq!(TIOCSPGRP as u64, libc::TIOCSPGRP as u64);
+    }
+
+    #[test]
+    fn fd_constants_are_the_platform_ones() {
+        use crate::fd;
+        assert_eq!(fd::AT_FDCWD, libc::AT_FDCWD);
+        assert_eq!(fd::FD_CLOEXEC, libc::FD_CLOEXEC as u32);
+        assert_eq!(fd::F_DUPFD_CLOEXEC, libc::F_DUPFD_CLOEXEC as usize);
+        assert_eq!(fd::CLOSE_RANGE_CLOEXEC, libc::CLOSE_RANGE_CLOEXEC);
+        assert_eq!(fd::CLOSE_RANGE_UNSHARE, libc::CLOSE_RANGE_UNSHARE);
+        let modes = [
+            (fd::Mode::S_ISUID, libc::S_ISUID),
+            (fd::Mode::S_ISGID, libc::S_ISGID),
+            (fd::Mode::S_ISVTX, libc::S_ISVTX),
+            (fd::Mode::S_IRWXU, libc::S_IRWXU),
+            (fd::Mode::S_IRUSR, libc::S_IRUSR),
+            (fd::Mode::S_IWUSR, libc::S_IWUSR),
+            (fd::Mode::S_IXUSR, libc::S_IXUSR),
+            (fd::Mode::S_IRWXG, libc::S_IRWXG),
+            (fd::Mode::S_IRGRP, libc::S_IRGRP),
+            (fd::Mode::S_IWGRP, libc::S_IWGRP),
+            (fd::Mode::S_IXGRP, libc::S_IXGRP),
+            (fd::Mode::S_IRWXO, libc::S_IRWXO),
+            (fd::Mode::S_IROTH, libc::S_IROTH),
+            (fd::Mode::S_IWOTH, libc::S_IWOTH),
+            (fd::Mode::S_IXOTH, libc::S_IXOTH),
+        ];
+        for (ours, theirs) in modes {
+            assert_eq!(ours.bits(), theirs as u32, "{ours:?}");
+        }
+        assert_eq!(
+            crate::wait::PidFdFlags::PIDFD_THREAD.bits(),
+            libc::O_EXCL as u32
+        );
+    }
+
+    #[cfg(feature = "entry")]
+    #[test]
+    fn auxiliary_vector_keys_are_the_platform_ones() {
+        use crate::entry::aux::*;
+        let pairs = [
+            (AT_NULL, libc::AT_NULL),
+            (AT_PHDR, libc::AT_PHDR),
+            (AT_PHENT, libc::AT_PHENT),
+            (AT_PHNUM, libc::AT_PHNUM),
+            (AT_PAGESZ, libc::AT_PAGESZ),
+            (AT_BASE, libc::AT_BASE),
+            (AT_ENTRY, libc::AT_ENTRY),
+            (AT_UID, libc::AT_UID),
+            (AT_EUID, libc::AT_EUID),
+            (AT_GID, libc::AT_GID),
+            (AT_EGID, libc::AT_EGID),
+            (AT_PLATFORM, libc::AT_PLATFORM),
+            (AT_HWCAP, libc::AT_HWCAP),
+            (AT_CLKTCK, libc::AT_CLKTCK),
+            (AT_SECURE, libc::AT_SECURE),
+            (AT_RANDOM, libc::AT_RANDOM),
+            (AT_HWCAP2, libc::AT_HWCAP2),
+            (AT_EXECFN, libc::AT_EXECFN),
+            (AT_SYSINFO_EHDR, libc::AT_SYSINFO_EHDR),
+            (AT_MINSIGSTKSZ, libc::AT_MINSIGSTKSZ),
+        ];
+        for (ours, theirs) in pairs {
+            assert_eq!(ours as u64, theirs as u64);
+        }
+    }
+}

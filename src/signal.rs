@@ -459,7 +459,7 @@ impl KernelSigaction {
 }
 
 /// The buffer the old action is read into. On riscv64 it has 8 spare bytes: qemu-user 7.2 uses a
-/// 32-byte layout there and writes past a 24-byte struct (see QEMU.md).
+/// 32-byte layout there and writes past a 24-byte struct (measured; fixed in qemu 10).
 #[repr(C)]
 #[derive(Default)]
 struct OldActionBuf {

@@ -143,7 +143,7 @@ static PAGE_SIZE: AtomicUsize = AtomicUsize::new(0);
 /// and powerpc64 kernels. Found once and cached; later calls are one atomic load.
 ///
 /// Where it comes from: the auxiliary vector when the program was entered through
-/// [`entry!`](crate::entry!), or libc's `getauxval` with the `std` feature (std links libc).
+/// `entry!`, or libc's `getauxval` with the `std` feature (std links libc).
 /// Otherwise the crate has no way to the auxiliary vector (no libc, and `/proc` may not be
 /// mounted, as in an init), and asks the kernel with `msync`: it refuses an address that is not
 /// page-aligned with `EINVAL` before looking at anything else, and accepts an aligned one with

@@ -18,7 +18,7 @@
 //! - **Every signal blocked.** The thread starts with all signals blocked, so that none of the
 //!   process's handlers (which may use thread-locals) runs on it; the closure may unblock what it
 //!   wants to receive with [`rt_sigprocmask`](crate::signal::rt_sigprocmask).
-//! - **Panics.** In a libc-free program entered through [`entry!`](crate::entry!), whose panic
+//! - **Panics.** In a libc-free program entered through `entry!`, whose panic
 //!   handler is vspawn's, a panic in the thread prints its message and ends that thread alone:
 //!   [`JoinHandle::join`] returns [`CHILD_PANIC_STATUS`] (127) and the rest of the process goes
 //!   on (nothing is unwound: the thread's values are leaked, not dropped). In a program with std
@@ -188,6 +188,22 @@ pub unsafe fn spawn_on<'a, F: FnOnce() -> i32 + Send + 'a>(
 /// Starts a thread running `f` on a fresh stack of [`DEFAULT_STACK_SIZE`] bytes with a guard page
 /// below it (a page of the kernel's size, [`page_size`](crate::sys::page_size)); the stack is
 /// unmapped when the thread is joined.
+///
+/// ```
+/// use std::sync::atomic::{AtomicU32, Ordering};
+///
+/// static COUNTER: AtomicU32 = AtomicU32::new(0);
+/// // SAFETY: the closure touches only an atomic: no thread-local, no allocation, no panic.
+/// let handle = unsafe {
+///     vspawn::thread::spawn(|| {
+///         COUNTER.fetch_add(1, Ordering::SeqCst);
+///         7
+///     })
+/// }?;
+/// assert_eq!(handle.join(), 7);
+/// assert_eq!(COUNTER.load(Ordering::SeqCst), 1);
+/// # Ok::<(), vspawn::Errno>(())
+/// ```
 ///
 /// # Safety
 ///

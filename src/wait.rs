@@ -150,8 +150,21 @@ static_assertions::const_assert_eq!(size_of::<Rusage>(), 144);
 static_assertions::const_assert_eq!(offset_of!(Rusage, maxrss), 32);
 static_assertions::const_assert_eq!(offset_of!(Rusage, nivcsw), 136);
 
-/// How a child ended (or stopped): the `wait` status word, decoded like std's `ExitStatus`.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+/// How a child ended (or stopped): the `wait` status word, decoded like std's `ExitStatus`
+/// (its `Display` and `Debug` too). `Default` is the status of a child that exited with code 0,
+/// as std's.
+///
+/// ```
+/// use vspawn::wait::ExitStatus;
+///
+/// let exited = ExitStatus::from_raw(3 << 8);
+/// assert_eq!((exited.code(), exited.signal(), exited.success()), (Some(3), None, false));
+/// assert_eq!(exited.to_string(), "exit status: 3");
+/// let killed = ExitStatus::from_raw(9);
+/// assert_eq!((killed.code(), killed.signal()), (None, Some(9)));
+/// assert_eq!(killed.to_string(), "signal: 9 (SIGKILL)");
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct ExitStatus(i32);
 
 impl ExitStatus {
@@ -209,9 +222,10 @@ impl ExitStatus {
     }
 }
 
+/// As std's: `ExitStatus(unix_wait_status(256))` (the raw word; `Display` decodes it).
 impl fmt::Debug for ExitStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ExitStatus({self})")
+        write!(f, "ExitStatus(unix_wait_status({}))", self.0)
     }
 }
 

@@ -512,7 +512,7 @@ fn clone_parent_settid_writes_the_tid_in_the_parents_memory_on_the_fork_path() {
     if written == 0 && common::qemu_user_major().is_some() {
         skip!(
             "{} writes CLONE_PARENT_SETTID only in the child's memory on the fork path \
-             (QEMU.md); checked natively and in the VM",
+             (measured, see the README); checked natively and in the VM",
             common::emulator().unwrap()
         );
     }
@@ -675,7 +675,7 @@ fn clone3_exit_signal_sigusr1_is_sent_and_the_child_is_waited_with_wall() {
     let result = unsafe { clone3_process(&req, exit_with_arg, 5) };
     if result.as_ref().err() == Some(&Errno::EINVAL) && common::qemu_user_major().is_some() {
         skip!(
-            "{} refuses exit signals other than SIGCHLD (QEMU.md); checked natively and in the VM",
+            "{} refuses exit signals other than SIGCHLD (measured, see the README); checked natively and in the VM",
             common::emulator().unwrap()
         );
     }
@@ -699,7 +699,7 @@ fn clone3_without_exit_signal_is_a_clone_child_for_wclone() {
     let result = unsafe { clone3_process(&req, exit_with_arg, 6) };
     if result.as_ref().err() == Some(&Errno::EINVAL) && common::qemu_user_major().is_some() {
         skip!(
-            "{} refuses exit signals other than SIGCHLD (QEMU.md); checked natively and in the VM",
+            "{} refuses exit signals other than SIGCHLD (measured, see the README); checked natively and in the VM",
             common::emulator().unwrap()
         );
     }
@@ -717,7 +717,7 @@ fn clone3_pidfd_refers_to_the_child() {
         && common::qemu_user_major().is_some_and(|major| major < 10)
     {
         skip!(
-            "{} refuses CLONE_PIDFD on clone (QEMU.md); checked natively and in the VM",
+            "{} refuses CLONE_PIDFD on clone (measured, see the README); checked natively and in the VM",
             common::emulator().unwrap()
         );
     }
@@ -893,7 +893,7 @@ fn clone_of_a_vm_sharing_process_with_its_own_stack_shares_memory() {
     };
     if result == Err(Errno::EINVAL) && common::qemu_user_major().is_some() {
         skip!(
-            "{} refuses CLONE_VM without CLONE_THREAD (QEMU.md); checked natively and in the VM",
+            "{} refuses CLONE_VM without CLONE_THREAD (measured, see the README); checked natively and in the VM",
             common::emulator().unwrap()
         );
     }

@@ -195,7 +195,7 @@ fn execve_of_a_script_runs_its_interpreter() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// Runs `f` unless execveat is missing here (qemu-user 7.2 answers ENOSYS: QEMU.md).
+/// Runs `f` unless execveat is missing here (qemu-user 7.2 answers ENOSYS: see the README).
 macro_rules! require_execveat {
     () => {
         let probe = exec_in_child(
@@ -205,7 +205,7 @@ macro_rules! require_execveat {
         );
         if probe.failed == Some(Errno::ENOSYS) && common::emulator().is_some() {
             skip!(
-                "execveat is ENOSYS under {} (QEMU.md); checked natively and in the VM",
+                "execveat is ENOSYS under {} (measured, see the README); checked natively and in the VM",
                 common::emulator().unwrap()
             );
         }

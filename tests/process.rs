@@ -338,7 +338,7 @@ fn child_subreaper_adopts_and_reaps_an_orphaned_grandchild() {
     });
     if status.code() == Some(SUBREAPER_REFUSED) && common::qemu_user_major().is_some() {
         skip!(
-            "PR_SET_CHILD_SUBREAPER is EINVAL under {} (QEMU.md); checked natively and in the VM",
+            "PR_SET_CHILD_SUBREAPER is EINVAL under {} (measured, see the README); checked natively and in the VM",
             common::emulator().unwrap()
         );
     }

@@ -19,13 +19,13 @@ use vspawn::signal::{
 use vspawn::wait::SigInfo;
 
 /// qemu-user before 10.0 uses a 32-byte `sigaction` on riscv64 (the kernel's has 24 bytes and no
-/// restorer field): the mask we pass is not applied. See QEMU.md.
+/// restorer field): the mask we pass is not applied. See the README's notes on qemu.
 fn sigaction_mask_broken_here() -> bool {
     cfg!(target_arch = "riscv64") && common::qemu_user_major().is_some_and(|major| major < 10)
 }
 
 const MASK_SKIP_REASON: &str = "qemu-user < 10 on riscv64 reads a 32-byte sigaction, so the \
-                                sa_mask is not applied (QEMU.md); checked natively and in the VM";
+                                sa_mask is not applied (measured, see the README); checked natively and in the VM";
 
 /// Installs `act` for `sig`, asserting success; returns the previous action.
 fn install(sig: Signal, act: &SigAction) -> SigAction {

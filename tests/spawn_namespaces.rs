@@ -3,7 +3,7 @@
 //! seen from the child (`id`, `/proc/self/uid_map`, `$$`, `/proc/self/ns/*`, `hostname`,
 //! `/proc/net/dev`).
 //!
-//! qemu-user refuses every `CLONE_NEW*` flag (EINVAL, see QEMU.md): there the tests check that
+//! qemu-user refuses every `CLONE_NEW*` flag (EINVAL, see the README): there the tests check that
 //! exact error and skip visibly; they run natively and in the VM. Failed spawns must leave no
 //! child and no fd, so the tests take `serial()`.
 

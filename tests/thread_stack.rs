@@ -64,7 +64,7 @@ fn a_stack_of_the_minimum_size_runs_a_thread() {
 fn overflowing_a_thread_stack_hits_the_guard_page() {
     if common::qemu_user_major().is_some() {
         skip!(
-            "qemu-user cannot start threads in a fork child of a threaded process (QEMU.md): checked natively and in the VMs"
+            "qemu-user cannot start threads in a fork child of a threaded process (measured, see the README): checked natively and in the VMs"
         );
     }
     // In a child process: the overflow kills it with SIGSEGV instead of writing below the stack.

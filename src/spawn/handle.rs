@@ -7,6 +7,21 @@ use crate::signal::Signal;
 use crate::wait::{self, ExitStatus, PidFd, WaitOptions};
 
 /// A spawned child process. Like std's, dropping it neither kills nor waits for it.
+///
+/// ```
+/// use vspawn::signal::Signal;
+/// use vspawn::spawn::{Attributes, CStrArray, Program, Spawn};
+///
+/// let mut slots = [core::ptr::null(); 3];
+/// let argv = CStrArray::new(&[c"sleep", c"60"], &mut slots)?;
+/// let mut child = Spawn::new(Program::Search(c"sleep"), argv, CStrArray::empty())
+///     .attrs(Attributes::new().pidfd(true))
+///     .spawn()?;
+/// assert_eq!(child.try_wait()?, None, "still sleeping");
+/// child.kill()?; // through its pidfd: never another process
+/// assert_eq!(child.wait()?.signal(), Some(Signal::SIGKILL.raw()));
+/// # Ok::<(), vspawn::Errno>(())
+/// ```
 #[derive(Debug)]
 pub struct Child {
     pid: Pid,
@@ -128,7 +143,16 @@ macro_rules! pipe_end {
             }
         }
 
+        /// Wraps an fd as this pipe end (std has the same for its pipe ends); nothing checks
+        /// that it is a pipe.
+        impl From<OwnedFd> for $name {
+            fn from(fd: OwnedFd) -> $name {
+                $name(fd)
+            }
+        }
+
         #[cfg(feature = "std")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
         impl std::os::fd::AsRawFd for $name {
             fn as_raw_fd(&self) -> RawFd {
                 self.0.as_raw_fd()
@@ -136,9 +160,34 @@ macro_rules! pipe_end {
         }
 
         #[cfg(feature = "std")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+        impl std::os::fd::AsFd for $name {
+            fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+                std::os::fd::AsFd::as_fd(&self.0)
+            }
+        }
+
+        #[cfg(feature = "std")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+        impl std::os::fd::IntoRawFd for $name {
+            fn into_raw_fd(self) -> RawFd {
+                self.0.into_raw_fd()
+            }
+        }
+
+        #[cfg(feature = "std")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
         impl From<$name> for std::os::fd::OwnedFd {
             fn from(end: $name) -> std::os::fd::OwnedFd {
                 end.0.into()
+            }
+        }
+
+        #[cfg(feature = "std")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+        impl From<std::os::fd::OwnedFd> for $name {
+            fn from(fd: std::os::fd::OwnedFd) -> $name {
+                $name(fd.into())
             }
         }
     };
@@ -174,6 +223,7 @@ macro_rules! readable_end {
         }
 
         #[cfg(feature = "std")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
         impl std::io::Read for $name {
             fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
                 Ok(fd::read(self.as_raw_fd(), buf)?)
@@ -186,6 +236,7 @@ readable_end!(ChildStdout);
 readable_end!(ChildStderr);
 
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl std::io::Write for ChildStdin {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         Ok(fd::write(self.as_raw_fd(), buf)?)
