@@ -34,6 +34,20 @@ impl Errno {
     }
 
     /// Turns a raw syscall return value into a `Result`: values in `-4095..=-1` are errors.
+    ///
+    /// Part of the raw syscall layer, with [`sys`](crate::sys): for a call the crate has no
+    /// wrapper for.
+    ///
+    /// ```
+    /// use vspawn::{Errno, sys};
+    ///
+    /// // SAFETY: getppid takes no argument.
+    /// let ppid = Errno::result(unsafe { sys::syscall!(GETPPID) })?;
+    /// assert_eq!(ppid as vspawn::process::Pid, vspawn::process::getppid());
+    /// // SAFETY: close takes no pointer; fd 1000 is not open here, so nothing is closed.
+    /// assert_eq!(Errno::result(unsafe { sys::syscall!(CLOSE, 1000) }), Err(Errno::EBADF));
+    /// # Ok::<(), Errno>(())
+    /// ```
     #[inline]
     pub fn result(ret: usize) -> Result<usize> {
         if ret > usize::MAX - MAX_ERRNO {
