@@ -95,6 +95,8 @@ pub mod nr {
     pub const PIDFD_OPEN: usize = 434;
     pub const CLONE3: usize = 435;
     pub const CLOSE_RANGE: usize = 436;
+    pub const SOCKETPAIR: usize = 288;
+    pub const SENDTO: usize = 290;
 }
 
 /// Defines `syscall0` .. `syscall6`: `svc #0` with the number in r7 and the arguments in r0..r5.

@@ -98,6 +98,8 @@ pub mod nr {
     pub const PIDFD_OPEN: usize = 434;
     pub const CLONE3: usize = 435;
     pub const CLOSE_RANGE: usize = 436;
+    pub const SOCKETPAIR: usize = 360;
+    pub const SENDTO: usize = 369;
 }
 
 /// Syscall with no argument.

@@ -94,6 +94,8 @@ pub mod nr {
     pub const PIDFD_OPEN: usize = 434;
     pub const CLONE3: usize = 435;
     pub const CLOSE_RANGE: usize = 436;
+    pub const SOCKETPAIR: usize = 333;
+    pub const SENDTO: usize = 335;
 }
 
 /// Defines `syscall1` .. `syscall6`: `sc` with the number in r0 and the arguments in r3..r8, a

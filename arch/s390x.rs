@@ -95,6 +95,8 @@ pub mod nr {
     pub const PIDFD_OPEN: usize = 434;
     pub const CLONE3: usize = 435;
     pub const CLOSE_RANGE: usize = 436;
+    pub const SOCKETPAIR: usize = 360;
+    pub const SENDTO: usize = 369;
 }
 
 /// Defines `syscall1` .. `syscall6`: `svc 0` with the number in r1 and the arguments in r2..r7.

@@ -34,6 +34,20 @@ impl Errno {
     }
 
     /// Turns a raw syscall return value into a `Result`: values in `-4095..=-1` are errors.
+    ///
+    /// Part of the raw syscall layer, with [`sys`](crate::sys): for a call the crate has no
+    /// wrapper for.
+    ///
+    /// ```
+    /// use vspawn::{Errno, sys};
+    ///
+    /// // SAFETY: getppid takes no argument.
+    /// let ppid = Errno::result(unsafe { sys::syscall!(GETPPID) })?;
+    /// assert_eq!(ppid as vspawn::process::Pid, vspawn::process::getppid());
+    /// // SAFETY: close takes no pointer; fd 1000 is not open here, so nothing is closed.
+    /// assert_eq!(Errno::result(unsafe { sys::syscall!(CLOSE, 1000) }), Err(Errno::EBADF));
+    /// # Ok::<(), Errno>(())
+    /// ```
     #[inline]
     pub fn result(ret: usize) -> Result<usize> {
         if ret > usize::MAX - MAX_ERRNO {
@@ -57,6 +71,21 @@ impl Errno {
             Some((_, msg)) => Some(msg),
             None => None,
         }
+    }
+
+    /// The raw error number, as `std::io::Error::raw_os_error` gives it: code written for std
+    /// (`e.raw_os_error() == Some(libc::ENOENT)`) works unchanged. Always `Some`.
+    #[inline]
+    pub const fn raw_os_error(self) -> Option<i32> {
+        Some(self.0)
+    }
+
+    /// The `std::io::ErrorKind` of this error number: the same kind
+    /// `std::io::Error::from_raw_os_error(n).kind()` reports (std's own table decides), so
+    /// `e.kind() == ErrorKind::NotFound` means what it means for an `io::Error`.
+    #[cfg(feature = "std")]
+    pub fn kind(self) -> std::io::ErrorKind {
+        std::io::Error::from_raw_os_error(self.0).kind()
     }
 }
 

@@ -181,7 +181,8 @@ static_assertions::const_assert_eq!(offset_of!(Rusage, maxrss), 4 * size_of::<c_
 static_assertions::const_assert_eq!(offset_of!(Rusage, nivcsw), 17 * size_of::<c_long>());
 
 /// How a child ended (or stopped): the `wait` status word, decoded like std's `ExitStatus`
-/// (its `Display` too).
+/// (its `Display` and `Debug` too). `Default` is the status of a child that exited with code 0,
+/// as std's.
 ///
 /// ```
 /// use vspawn::wait::ExitStatus;
@@ -193,7 +194,7 @@ static_assertions::const_assert_eq!(offset_of!(Rusage, nivcsw), 17 * size_of::<c
 /// assert_eq!((killed.code(), killed.signal()), (None, Some(9)));
 /// assert_eq!(killed.to_string(), "signal: 9 (SIGKILL)");
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct ExitStatus(i32);
 
 impl ExitStatus {
@@ -251,9 +252,10 @@ impl ExitStatus {
     }
 }
 
+/// As std's: `ExitStatus(unix_wait_status(256))` (the raw word; `Display` decodes it).
 impl fmt::Debug for ExitStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ExitStatus({self})")
+        write!(f, "ExitStatus(unix_wait_status({}))", self.0)
     }
 }
 

@@ -156,3 +156,42 @@ fn errno_orders_and_hashes_by_number() {
     let set: HashSet<Errno> = [Errno::EAGAIN, Errno::EWOULDBLOCK, Errno::EINTR].into();
     assert_eq!(set.len(), 2);
 }
+
+#[test]
+fn errno_kind_and_raw_os_error_answer_as_an_io_error_does() {
+    use io::ErrorKind::*;
+    // The kinds std users test for, exactly.
+    let kinds = [
+        (Errno::ENOENT, NotFound),
+        (Errno::EACCES, PermissionDenied),
+        (Errno::EPERM, PermissionDenied),
+        (Errno::EEXIST, AlreadyExists),
+        (Errno::EINVAL, InvalidInput),
+        (Errno::EINTR, Interrupted),
+        (Errno::EAGAIN, WouldBlock),
+        (Errno::EPIPE, BrokenPipe),
+        (Errno::ENOTDIR, NotADirectory),
+        (Errno::EISDIR, IsADirectory),
+        (Errno::ETIMEDOUT, TimedOut),
+        (Errno::ENOMEM, OutOfMemory),
+        (Errno::ENOSYS, Unsupported),
+        (Errno::ENAMETOOLONG, InvalidFilename),
+    ];
+    for (errno, kind) in kinds {
+        assert_eq!(errno.kind(), kind, "{errno:?}");
+    }
+    // Every number: the same kind and number as the io::Error made from it.
+    for raw in 1..=133 {
+        let errno = Errno::from_raw(raw);
+        let error = io::Error::from_raw_os_error(raw);
+        assert_eq!(errno.kind(), error.kind(), "{errno:?}");
+        assert_eq!(errno.raw_os_error(), error.raw_os_error(), "{errno:?}");
+        assert_eq!(io::Error::from(errno).kind(), errno.kind());
+    }
+    // Code written for io::Error reads the same with an Errno.
+    let e = vspawn::spawn::Command::new("/nonexistent")
+        .status()
+        .unwrap_err();
+    assert_eq!(e.kind(), NotFound);
+    assert_eq!(e.raw_os_error(), Some(libc::ENOENT));
+}

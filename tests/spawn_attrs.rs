@@ -168,6 +168,159 @@ fn uid_gid_and_groups_are_set_in_the_child_when_root() {
     assert_eq!(process::getuid(), 0);
 }
 
+#[test]
+fn ids_of_u32_max_are_refused_before_any_clone() {
+    // The kernel reads -1 as "unchanged": such a child would keep our ids and the spawn would
+    // report success. std refuses them with EINVAL (setuid(-1)), and so does vspawn, before any
+    // child exists (the program exists: a clone would succeed).
+    let max = u32::MAX;
+    for (what, attrs) in [
+        ("uid", Attributes::new().uid(max)),
+        ("gid", Attributes::new().gid(max)),
+        ("groups", Attributes::new().groups(&[0, max])),
+    ] {
+        let got = spawn_with(&["true"], &[CHILD_PATH], &[], attrs).map(|c| c.pid());
+        assert_eq!(got, Err(Errno::EINVAL), "{what} = u32::MAX");
+    }
+    assert_eq!(Command::new("true").uid(max).status(), Err(Errno::EINVAL));
+    assert_eq!(Command::new("true").gid(max).status(), Err(Errno::EINVAL));
+    assert_eq!(
+        Command::new("true").groups(&[max]).status(),
+        Err(Errno::EINVAL)
+    );
+}
+
+/// Runs `f` on a thread of its own whose supplementary groups are `groups` (a raw `setgroups`
+/// changes the calling thread's credentials only; a child inherits its spawning thread's).
+fn on_a_thread_with_groups<T: Send + 'static>(
+    groups: &'static [u32],
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    std::thread::spawn(move || {
+        process::set_thread_groups(groups).expect("setgroups on this thread");
+        f()
+    })
+    .join()
+    .unwrap()
+}
+
+#[test]
+fn a_uid_without_groups_drops_the_supplementary_groups_as_std_does() {
+    if process::geteuid() != 0 {
+        skip!("not root (euid {}): cannot change ids", process::geteuid());
+    }
+    let groups_of = |attrs: Attributes<'static>| {
+        on_a_thread_with_groups(&[0, 6, 27], move || {
+            let status = status_with(attrs);
+            status_field(&status, "Groups").to_string()
+        })
+    };
+    let nobody = Attributes::new().uid(65534).gid(65534);
+    // Before the fix the child kept "0 6 27": root's groups under uid 65534.
+    assert_eq!(groups_of(nobody), "");
+    assert_eq!(groups_of(Attributes::new().uid(65534)), "");
+    // std drops them only with a uid: a gid alone keeps them.
+    assert_eq!(groups_of(Attributes::new().gid(65534)), "0 6 27");
+    // Groups given are the groups.
+    assert_eq!(groups_of(nobody.groups(&[5])), "5");
+    // std agrees, from a thread in the same state.
+    let std_groups = on_a_thread_with_groups(&[0, 6, 27], || {
+        use std::os::unix::process::CommandExt;
+        let out = std::process::Command::new("cat")
+            .arg("/proc/self/status")
+            .uid(65534)
+            .gid(65534)
+            .output()
+            .unwrap();
+        status_field(&String::from_utf8(out.stdout).unwrap(), "Groups").to_string()
+    });
+    assert_eq!(std_groups, "");
+}
+
+#[test]
+fn a_caller_that_cannot_drop_its_groups_keeps_them_as_with_std() {
+    if process::geteuid() != 0 {
+        skip!("not root (euid {}): cannot change ids", process::geteuid());
+    }
+    // A thread running as 65534 (saved uid 0, to come back) has no CAP_SETGID: the child's
+    // setgroups(0) fails with EPERM, which std ignores, and so does vspawn.
+    let seen = on_a_thread_with_groups(&[0, 6, 27], || {
+        process::set_thread_res_uid(65534, 65534, 0).unwrap();
+        let ours = spawn_capture(
+            &["cat", "/proc/self/status"],
+            &[],
+            Attributes::new().uid(65534),
+        );
+        let std = {
+            use std::os::unix::process::CommandExt;
+            std::process::Command::new("cat")
+                .arg("/proc/self/status")
+                .uid(65534)
+                .output()
+        };
+        process::set_thread_res_uid(0, 0, 0).unwrap();
+        let ours = ours.expect("spawn as 65534");
+        let std = std.expect("std spawn as 65534");
+        let fields =
+            |status: &str| ["Uid", "Groups"].map(|key| status_field(status, key).to_string());
+        (
+            ours.status.code(),
+            fields(&ours.stdout),
+            fields(&String::from_utf8(std.stdout).unwrap()),
+        )
+    });
+    let expected = [
+        "65534\t65534\t65534\t65534".to_string(),
+        "0 6 27".to_string(),
+    ];
+    assert_eq!(seen, (Some(0), expected.clone(), expected));
+}
+
+#[test]
+fn limits_are_set_before_the_ids_so_a_hard_limit_can_be_raised_for_the_child() {
+    if process::geteuid() != 0 {
+        skip!("not root (euid {}): cannot change ids", process::geteuid());
+    }
+    // Raising RLIMIT_NICE's hard limit needs CAP_SYS_RESOURCE, which the id change takes away;
+    // before the fix the child failed with EPERM.
+    const CAP_SYS_RESOURCE: u32 = 24;
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let caps = u64::from_str_radix(status_field(&status, "CapEff"), 16).unwrap();
+    if caps & (1 << CAP_SYS_RESOURCE) == 0 {
+        skip!("root without CAP_SYS_RESOURCE here (a container?): checked in the VM");
+    }
+    let ours = process::prlimit(0, RLIMIT_NICE, None).unwrap();
+    if ours.max >= 40 {
+        skip!(
+            "RLIMIT_NICE's hard limit is already {}: nothing to raise",
+            ours.max
+        );
+    }
+    let raised = [(
+        RLIMIT_NICE,
+        Rlimit {
+            cur: ours.cur,
+            max: ours.max + 1,
+        },
+    )];
+    let attrs = Attributes::new().uid(65534).gid(65534).rlimits(&raised);
+    let out = spawn_capture(&["cat", "/proc/self/limits"], &[], attrs).expect("spawn");
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Max nice priority"))
+        .unwrap();
+    let values: Vec<&str> = line["Max nice priority".len()..]
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        values[..2],
+        [ours.cur.to_string(), (ours.max + 1).to_string()]
+    );
+    // Ours are untouched.
+    assert_eq!(process::prlimit(0, RLIMIT_NICE, None).unwrap(), ours);
+}
+
 /// Spawns `sleep 10` from a thread that then ends; returns the child's pid.
 fn spawn_sleep_from_a_thread_that_ends(attrs: Attributes<'static>) -> Pid {
     std::thread::spawn(move || {

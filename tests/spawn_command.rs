@@ -7,6 +7,8 @@
 
 #[macro_use]
 mod common;
+#[path = "common/seccomp.rs"]
+mod seccomp;
 
 use std::ffi::OsString;
 use std::fs;
@@ -104,7 +106,16 @@ fn arg0_replaces_argv0_only() {
 #[test]
 fn env_is_inherited_by_default() {
     let _serial = serial();
-    assert_eq!(child_env(&mut cat()), our_env());
+    // As it is, in its own order (std passes `environ` itself when nothing changed).
+    let in_order: Vec<Vec<u8>> = std::env::vars_os()
+        .map(|(k, v)| {
+            let mut kv = k.into_vec();
+            kv.push(b'=');
+            kv.extend_from_slice(v.as_bytes());
+            kv
+        })
+        .collect();
+    assert_eq!(child_env(&mut cat()), in_order);
 }
 
 #[test]
@@ -134,7 +145,7 @@ fn env_adds_and_overrides() {
 #[test]
 fn env_clear_starts_empty_and_later_env_still_applies() {
     let _serial = serial();
-    // `cat` is found without a PATH: the search falls back to /usr/local/bin:/bin:/usr/bin.
+    // `cat` is found without a PATH: the search falls back to /bin:/usr/bin, as glibc.
     assert_eq!(child_env(cat().env_clear()), Vec::<Vec<u8>>::new());
     let got = child_env(cat().env("DROPPED", "1").env_clear().env("KEPT", "2"));
     assert_eq!(got, [kv("KEPT=2")]);
@@ -452,5 +463,231 @@ fn sigpipe_is_reset_for_the_child_as_std_does_unless_asked_otherwise() {
         ignored_in(&mut cmd),
         sig_bit(Signal::SIGPIPE),
         "SIGPIPE reset anyway"
+    );
+}
+
+/// Runs `f` on a thread and waits at most 60 s for it: a test of a call that used to hang
+/// fails instead of hanging the run. (A hung call's thread is left behind.)
+fn within_a_minute<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(f()));
+    rx.recv_timeout(std::time::Duration::from_secs(60))
+        .unwrap_or_else(|_| panic!("{what} did not return within 60 s"))
+}
+
+#[test]
+fn output_with_a_piped_stdin_closes_it_first_as_std_does() {
+    let _serial = serial();
+    // `cat` reads its stdin to the end: output() used to keep our end open and wait forever.
+    let out = within_a_minute("output() with a piped stdin", || {
+        Command::new("cat").stdin(Stdio::piped()).output()
+    })
+    .unwrap();
+    assert_eq!(
+        (out.status.code(), out.stdout, out.stderr),
+        (Some(0), vec![], vec![])
+    );
+    let std = std::process::Command::new("cat")
+        .stdin(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!((std.status.code(), std.stdout), (Some(0), vec![]));
+}
+
+#[test]
+fn wait_with_output_closes_stdin_reads_both_and_waits() {
+    let _serial = serial();
+    let mut child = Command::new("sh")
+        .args(["-c", "read line; echo \"got $line\"; echo err >&2; exit 4"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.as_mut().unwrap().write_all(b"hello\n").unwrap();
+    let out = within_a_minute("wait_with_output", move || child.wait_with_output()).unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    assert_eq!(out.stdout, b"got hello\n");
+    assert_eq!(out.stderr, b"err\n");
+    // Streams that were not piped are empty; a stdin left open is closed first.
+    let child = Command::new("cat")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = within_a_minute("wait_with_output", move || child.wait_with_output()).unwrap();
+    assert_eq!(
+        (out.status.code(), out.stdout, out.stderr),
+        (Some(0), vec![], vec![])
+    );
+    common::assert_no_children();
+}
+
+#[test]
+fn output_reaps_the_child_even_when_reading_fails() {
+    if let Some(emulator) = common::emulator() {
+        skip!(
+            "{emulator}: a seccomp filter would see host syscall numbers: run natively and in the VM"
+        );
+    }
+    let _serial = serial();
+    // The thread's ppoll fails (a seccomp filter): reading the pipes fails, and output() must
+    // still wait for the child. It used to return at once, leaving a zombie.
+    let got = std::thread::spawn(|| {
+        // The crate's ppoll (ppoll_time64 on the 32-bit targets), by its own number.
+        let ppoll = vspawn::sys::nr::PPOLL as i64;
+        let rules = [(ppoll, seccomp::Action::Errno(libc::EL2HLT))];
+        seccomp::install(&rules).map_err(|e| e.to_string())?;
+        Ok::<_, String>(Command::new("sh").args(["-c", "echo out; exit 2"]).output())
+    })
+    .join()
+    .unwrap();
+    let got = match got {
+        Ok(got) => got,
+        Err(e) => skip!("seccomp filter refused ({e}): checked natively and in the VM"),
+    };
+    assert_eq!(got, Err(Errno::EL2HLT));
+    common::assert_no_children();
+}
+
+#[test]
+fn pipe_ends_convert_as_std_pipe_ends_do() {
+    use std::os::fd::{AsFd, AsRawFd, IntoRawFd, OwnedFd};
+    use vspawn::spawn::{ChildStderr, ChildStdin, ChildStdout};
+    let _serial = serial();
+    let mut child = Command::new("sh")
+        .args(["-c", "cat; echo err >&2"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    assert_eq!(stdin.as_fd().as_raw_fd(), AsRawFd::as_raw_fd(&stdin));
+    // Into a raw fd and back through std's OwnedFd.
+    let raw = stdin.into_raw_fd();
+    // SAFETY: `raw` was just given up by the pipe end; we own it now.
+    let owned = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(raw) };
+    let mut stdin = ChildStdin::from(owned);
+    stdin.write_all(b"through\n").unwrap();
+    drop(stdin);
+    // From an OwnedFd to the std type, and back.
+    let mut stdout = ChildStdout::from(OwnedFd::from(stdout));
+    let mut stderr = ChildStderr::from(vspawn::fd::OwnedFd::from(stderr));
+    let mut text = String::new();
+    stdout.read_to_string(&mut text).unwrap();
+    assert_eq!(text, "through\n");
+    text.clear();
+    stderr.read_to_string(&mut text).unwrap();
+    assert_eq!(text, "err\n");
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+#[test]
+fn stdio_takes_our_stdout_and_stderr_a_file_and_an_owned_fd() {
+    let _serial = serial();
+    let dir = common::scratch_dir("spawn_command_stdio_from");
+    let path = dir.join("out");
+    let file = fs::File::create(&path).unwrap();
+    let fd: std::os::fd::OwnedFd = fs::File::create(dir.join("err")).unwrap().into();
+    let status = Command::new("sh")
+        .args(["-c", "echo to-file; echo to-fd >&2"])
+        .stdout(file)
+        .stderr(fd)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(fs::read_to_string(&path).unwrap(), "to-file\n");
+    assert_eq!(fs::read_to_string(dir.join("err")).unwrap(), "to-fd\n");
+    // Our stdout and stderr as the child's: the child's fds are copies of ours (the same open
+    // file), whatever the other streams are. The child tells where its fd 2 leads in a file.
+    let seen = dir.join("fd2");
+    let script = format!("readlink /proc/self/fd/2 > {}", seen.display());
+    for (stdout, stderr, ours) in [
+        (Stdio::piped(), Stdio::from(std::io::stderr()), 2),
+        // Replacing stdout does not touch the copy of it that becomes stderr.
+        (Stdio::null(), Stdio::from(std::io::stdout()), 1),
+    ] {
+        let status = Command::new("sh")
+            .args(["-c", &script])
+            .stdout(stdout)
+            .stderr(stderr)
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(0));
+        let ours = fs::read_link(format!("/proc/self/fd/{ours}")).unwrap();
+        let seen = fs::read_to_string(&seen).unwrap();
+        assert_eq!(seen.trim_end(), ours.to_str().unwrap());
+    }
+}
+
+#[test]
+fn arguments_of_every_std_string_type_are_taken() {
+    use std::borrow::Cow;
+    use std::ffi::{CStr, CString, OsStr};
+    use std::path::{Path, PathBuf};
+    use std::rc::Rc;
+    use std::sync::Arc;
+    let _serial = serial();
+    let path = Path::new("/a/b");
+    let mut mutable = String::from("mut-ref");
+    let mut cmd = Command::new("echo");
+    cmd.arg("str")
+        .arg(String::from("String"))
+        .arg(Cow::Borrowed("cow"))
+        .arg(Box::<str>::from("box"))
+        .arg(Rc::<str>::from("rc"))
+        .arg(Arc::<str>::from("arc"))
+        .arg(OsStr::new("osstr"))
+        .arg(OsString::from("osstring"))
+        .arg(Cow::Borrowed(OsStr::new("cow-os")))
+        .arg(Box::<OsStr>::from(OsStr::new("box-os")))
+        .arg(Arc::<OsStr>::from(OsStr::new("arc-os")))
+        .arg(Path::new("path"))
+        .arg(PathBuf::from("pathbuf"))
+        .arg(Cow::Borrowed(Path::new("cow-path")))
+        .arg(Rc::<Path>::from(Path::new("rc-path")))
+        .args(path.components())
+        .arg(path.components())
+        .arg(path.iter())
+        .arg(&b"bytes"[..])
+        .arg(b"vec".to_vec())
+        .arg(c"cstr")
+        .arg(CString::new("cstring").unwrap())
+        .arg(Box::<CStr>::from(c"box-cstr"))
+        .arg(&mut mutable);
+    let out = cmd.output().unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "str String cow box rc arc osstr osstring cow-os box-os arc-os path pathbuf cow-path \
+         rc-path / a b /a/b /a/b bytes vec cstr cstring box-cstr mut-ref\n"
+    );
+    mutable.push('!');
+    assert_eq!(mutable, "mut-ref!");
+}
+
+#[test]
+fn exec_refuses_what_needs_a_new_process_and_bad_input_without_side_effects() {
+    use vspawn::spawn::Namespaces;
+    let _serial = serial();
+    // Refused before anything is applied to this process (it goes on running this test).
+    let sigpipe = || vspawn::signal::get_sigaction(vspawn::signal::Signal::SIGPIPE).unwrap();
+    let before = (sigpipe().handler, std::env::current_dir().unwrap());
+    assert_eq!(
+        Command::new("true").namespaces(Namespaces::UTS).exec(),
+        Errno::EINVAL
+    );
+    assert_eq!(Command::new("true").pidfd(true).exec(), Errno::EINVAL);
+    assert_eq!(Command::new("true").cgroup(0).exec(), Errno::EINVAL);
+    assert_eq!(Command::new("true").arg("a\0b").exec(), Errno::EINVAL);
+    assert_eq!(
+        Command::new("true").current_dir("/").uid(u32::MAX).exec(),
+        Errno::EINVAL
+    );
+    assert_eq!(
+        before,
+        (sigpipe().handler, std::env::current_dir().unwrap())
     );
 }

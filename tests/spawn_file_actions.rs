@@ -141,6 +141,51 @@ fn three_dup2_rotate_three_fds() {
 }
 
 #[test]
+fn the_copies_a_cycle_needs_are_gone_before_the_next_action() {
+    // Swapping 500 and 501 copies the old 501 (a directory) out of the way first, at the lowest
+    // free number from 502. Like glibc's sequential equivalent, which closes its copy, the run
+    // must leave 502 as it was: not open. Before the fix the copy stayed until the exec, and
+    // the fchdir(502) below succeeded (a random differential test against glibc found it).
+    let dir = common::scratch_dir("spawn_file_actions_cycle_copies");
+    let dir_fd = fd::openat(
+        fd::AT_FDCWD,
+        &cstring(&dir),
+        O_RDONLY | O_DIRECTORY,
+        Mode::empty(),
+    )
+    .unwrap();
+    let (r, w) = pipe();
+    assert_eq!(
+        fd::get_fd_flags(502),
+        Err(Errno::EBADF),
+        "fd 502 is open here"
+    );
+    let actions = [
+        FileAction::Dup2 {
+            src: r.as_raw_fd(),
+            dst: 500,
+        },
+        FileAction::Dup2 {
+            src: dir_fd.as_raw_fd(),
+            dst: 501,
+        },
+        RUN_BREAK,
+        FileAction::Dup2 { src: 500, dst: 501 },
+        FileAction::Dup2 { src: 501, dst: 500 },
+        FileAction::Fchdir(502),
+    ];
+    let got = spawn_with(
+        &["true"],
+        &[common::CHILD_PATH],
+        &actions,
+        Attributes::default(),
+    )
+    .map(|c| c.pid());
+    assert_eq!(got, Err(Errno::EBADF));
+    drop((r, w));
+}
+
+#[test]
 fn dup2_onto_itself_clears_close_on_exec() {
     let (r, w) = pipe();
     let n = w.as_raw_fd();

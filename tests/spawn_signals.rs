@@ -218,6 +218,34 @@ fn ignored_signals_stay_ignored_in_the_child_unless_reset() {
 }
 
 #[test]
+fn sigignore_ignores_signals_in_the_child_only() {
+    let _serial = serial();
+    let ours = sigset_field(&own_status(), "SigIgn");
+    // SIGCHLD (an init's case: it needs it, its child gets it ignored) and SIGUSR1, after a
+    // sigdefault that names SIGUSR1 too: ignoring comes second.
+    let attrs = Attributes::new()
+        .sigdefault(SigSet::EMPTY.with(Signal::SIGUSR1))
+        .sigignore(SigSet::EMPTY.with(Signal::SIGCHLD).with(Signal::SIGUSR1));
+    let seen = sigset_field(&child_status(attrs), "SigIgn");
+    assert_eq!(
+        seen,
+        ours | bit(Signal::SIGCHLD) | bit(Signal::SIGUSR1),
+        "the child's SigIgn"
+    );
+    // Ours are untouched.
+    for sig in [Signal::SIGCHLD, Signal::SIGUSR1] {
+        assert_eq!(get_sigaction(sig).unwrap().handler, SigHandler::Default);
+    }
+    // SIGKILL and SIGSTOP cannot be ignored: refused before any clone.
+    for sig in [Signal::SIGKILL, Signal::SIGSTOP] {
+        let attrs = Attributes::new().sigignore(SigSet::EMPTY.with(sig));
+        let got = spawn_with(&["/bin/true"], &[], &[], attrs).map(|c| c.pid());
+        assert_eq!(got, Err(vspawn::Errno::EINVAL), "{sig}");
+    }
+    common::assert_no_children();
+}
+
+#[test]
 fn child_mask_is_exactly_the_one_asked_for() {
     let _serial = serial();
     let wanted: SigSet = [

@@ -18,8 +18,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use options::{
-    DEFAULT_VERBOSITY, ExitCodes, HELP, Options, Parsed, USAGE, UsageError, parse, parse_signal,
-    signal_name,
+    DEFAULT_VERBOSITY, ExitCodes, HELP, NOT_FORWARDED, Options, Parsed, Rewrites, USAGE,
+    UsageError, atoi, parse, parse_signal, signal_name,
 };
 use runner::{Mode, run};
 use vspawn::Errno;
@@ -44,6 +44,12 @@ fn run_of(parsed: Result<Parsed, UsageError<'_>>) -> (Options, usize) {
     }
 }
 
+fn rewrites(list: &[(Signal, Option<Signal>)]) -> Rewrites {
+    let mut table = Rewrites::NONE;
+    list.iter().for_each(|&(from, to)| table.set(from, to));
+    table
+}
+
 fn codes(list: &[u8]) -> ExitCodes {
     let mut set = ExitCodes::EMPTY;
     list.iter().for_each(|&code| set.insert(code));
@@ -53,8 +59,24 @@ fn codes(list: &[u8]) -> ExitCodes {
 #[test]
 fn every_option_separately_sets_its_field() {
     let args = [
-        "-s", "-g", "-w", "-v", "-v", "-p", "SIGKILL", "-e", "2", "-e", "255", "-t", "5", "prog",
-        "a", "b",
+        "-s",
+        "-g",
+        "-w",
+        "-v",
+        "-v",
+        "-p",
+        "SIGKILL",
+        "-e",
+        "2",
+        "-e",
+        "255",
+        "-t",
+        "5",
+        "-r",
+        "TERM:QUIT",
+        "prog",
+        "a",
+        "b",
     ];
     let (options, program) = run_of(parse_with(&args, &[]));
     let expected = Options {
@@ -62,12 +84,13 @@ fn every_option_separately_sets_its_field() {
         kill_process_group: true,
         parent_death_signal: Some(Signal::SIGKILL),
         remap_exit: codes(&[2, 255]),
+        rewrites: rewrites(&[(Signal::SIGTERM, Some(Signal::SIGQUIT))]),
         warn_on_reap: true,
         verbosity: DEFAULT_VERBOSITY + 2,
         grace_seconds: Some(5),
     };
     assert_eq!(options, expected);
-    assert_eq!(program, 14, "index of `prog` in argv");
+    assert_eq!(program, 16, "index of `prog` in argv");
 }
 
 #[test]
@@ -107,8 +130,10 @@ fn parsing_stops_at_the_program_and_after_double_dash() {
 }
 
 #[test]
-fn help_and_version_act_when_reached() {
+fn help_licence_and_version_act_when_reached() {
     assert_eq!(parse_with(&["-h"], &[]), Ok(Parsed::Help));
+    assert_eq!(parse_with(&["-l"], &[]), Ok(Parsed::Licence));
+    assert_eq!(parse_with(&["-sl", "-x"], &[]), Ok(Parsed::Licence));
     assert_eq!(parse_with(&["--help", "-x"], &[]), Ok(Parsed::Help));
     assert_eq!(parse_with(&["-sh", "-x"], &[]), Ok(Parsed::Help));
     assert_eq!(parse_with(&["--version"], &[]), Ok(Parsed::Version));
@@ -173,7 +198,7 @@ fn usage_errors_are_exact() {
 
 #[test]
 fn usage_error_messages_read_well() {
-    let cases: [(UsageError<'_>, &str); 8] = [
+    let cases: [(UsageError<'_>, &str); 9] = [
         (UsageError::MissingProgram, "no PROGRAM to run"),
         (UsageError::UnknownOption(b"x"), "unknown option '-x'"),
         (
@@ -189,6 +214,10 @@ fn usage_error_messages_read_well() {
         (
             UsageError::BadExitCode(b"256"),
             "'256' is not an exit code (0-255)",
+        ),
+        (
+            UsageError::BadRewrite(b"TERM"),
+            "'TERM' is not FROM:TO (FROM a signal vinit forwards, TO a signal or 0)",
         ),
         (
             UsageError::BadVerbosity(b"lots"),
@@ -219,6 +248,141 @@ fn environment_sets_the_defaults_and_options_add_to_them() {
     );
     // Unset: the defaults.
     assert_eq!(run_of(parse_with(&["prog"], &[])).0, Options::default());
+}
+
+#[test]
+fn empty_vinit_verbosity_is_zero_as_with_tini() {
+    let (options, _) = run_of(parse_with(&["prog"], &[("VINIT_VERBOSITY", "")]));
+    assert_eq!(options.verbosity, 0);
+    let (options, _) = run_of(parse_with(&["-vv", "prog"], &[("VINIT_VERBOSITY", "")]));
+    assert_eq!(options.verbosity, 2);
+}
+
+#[test]
+fn tini_variables_mean_what_they_mean_to_tini() {
+    // Set to anything, even empty, as tini's `getenv(...) != NULL`.
+    for value in ["", "0", "1", "no"] {
+        let (options, _) = run_of(parse_with(&["prog"], &[("TINI_SUBREAPER", value)]));
+        assert!(
+            options.subreaper && !options.kill_process_group,
+            "{value:?}"
+        );
+        let env = [("TINI_KILL_PROCESS_GROUP", value)];
+        let (options, _) = run_of(parse_with(&["prog"], &env));
+        assert!(
+            options.kill_process_group && !options.subreaper,
+            "{value:?}"
+        );
+    }
+    // TINI_VERBOSITY as tini's atoi reads it; never a usage error.
+    for (value, verbosity) in [("0", 0), ("", 0), ("3", 3), (" 2x", 2), ("lots", 0)] {
+        let (options, _) = run_of(parse_with(&["prog"], &[("TINI_VERBOSITY", value)]));
+        assert_eq!(options.verbosity, verbosity, "TINI_VERBOSITY={value:?}");
+    }
+}
+
+#[test]
+fn verbosity_precedence_vinit_variable_then_tini_variable_then_each_v_adds_one() {
+    let both = [("TINI_VERBOSITY", "3"), ("VINIT_VERBOSITY", "0")];
+    assert_eq!(run_of(parse_with(&["prog"], &both)).0.verbosity, 0);
+    assert_eq!(run_of(parse_with(&["-v", "prog"], &both)).0.verbosity, 1);
+    let tini = [("TINI_VERBOSITY", "0")];
+    assert_eq!(run_of(parse_with(&["-vv", "prog"], &tini)).0.verbosity, 2);
+    // A bad VINIT_VERBOSITY is an error even with a TINI_VERBOSITY.
+    let bad = [("TINI_VERBOSITY", "1"), ("VINIT_VERBOSITY", "x")];
+    assert_eq!(
+        parse_with(&["prog"], &bad),
+        Err(UsageError::BadVerbosity(b"x"))
+    );
+}
+
+#[test]
+fn atoi_reads_what_c_atoi_reads() {
+    let inputs = [
+        "",
+        "0",
+        "7",
+        "42",
+        "007",
+        " 3",
+        "\t\n 5",
+        "+4",
+        "-1",
+        "-0",
+        "2x",
+        "x2",
+        "1 2",
+        "- 1",
+        "+",
+        "-",
+        " ",
+        "4294967295",
+        "2147483647",
+        "12abc",
+    ];
+    for input in inputs {
+        let c = std::ffi::CString::new(input).unwrap();
+        // SAFETY: a NUL-terminated string.
+        let expected = unsafe { libc::atoi(c.as_ptr()) } as u32;
+        assert_eq!(atoi(input.as_bytes()), expected, "{input:?}");
+    }
+}
+
+#[test]
+fn r_rewrites_signals_by_name_or_number_and_0_drops() {
+    let (options, _) = run_of(parse_with(
+        &[
+            "-r",
+            "TERM:QUIT",
+            "-r15:3",
+            "-rSIGUSR1:0",
+            "-r",
+            "rtmin+2:hup",
+            "prog",
+        ],
+        &[],
+    ));
+    let expected = rewrites(&[
+        (Signal::SIGTERM, Some(Signal::SIGQUIT)),
+        (Signal::SIGUSR1, None),
+        (Signal::new(34).unwrap(), Some(Signal::SIGHUP)),
+    ]);
+    assert_eq!(options.rewrites, expected);
+    assert_eq!(expected.get(Signal::SIGTERM), Some(Signal::SIGQUIT));
+    assert_eq!(expected.get(Signal::SIGUSR1), None);
+    assert_eq!(expected.get(Signal::SIGUSR2), Some(Signal::SIGUSR2));
+    assert_eq!(expected.get(Signal::new(64).unwrap()), Signal::new(64));
+    // The last rewrite of a signal wins; a rewrite back to itself undoes one.
+    let (options, _) = run_of(parse_with(
+        &["-r", "TERM:QUIT", "-r", "TERM:TERM", "p"],
+        &[],
+    ));
+    assert_eq!(options.rewrites, Rewrites::NONE);
+    // FROM must be a signal vinit forwards; TO a signal or 0.
+    for sig in NOT_FORWARDED.iter() {
+        let bad = format!("{}:HUP", sig.raw());
+        assert_eq!(
+            parse_with(&["-r", &bad, "p"], &[]),
+            Err(UsageError::BadRewrite(bad.as_bytes())),
+            "{sig}"
+        );
+    }
+    for bad in [
+        "TERM",
+        "TERM:",
+        ":QUIT",
+        "TERM:NOPE",
+        "0:1",
+        "TERM:65",
+        "TERM:-1",
+        "",
+    ] {
+        assert_eq!(
+            parse_with(&["-r", bad, "p"], &[]),
+            Err(UsageError::BadRewrite(bad.as_bytes())),
+            "{bad}"
+        );
+    }
 }
 
 #[test]
@@ -392,6 +556,24 @@ fn version_prints_name_and_version_and_exits_zero() {
 fn help_prints_the_help_on_stdout_and_exits_zero() {
     let output = vinit_or_skip!("-h");
     assert_eq!(String::from_utf8_lossy(&output.stdout), HELP);
+    assert_eq!(output.stderr, b"");
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn l_prints_the_licence_and_exits_zero() {
+    let output = vinit_or_skip!("-l");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let mit = include_str!("../LICENSE-MIT");
+    assert!(stdout.ends_with(mit), "{stdout}");
+    assert!(
+        stdout.starts_with(
+            "vinit is part of vspawn, licensed under the MIT License or the Apache License, \
+             Version 2.0\n(https://www.apache.org/licenses/LICENSE-2.0), at your option. The \
+             MIT License:\n\n"
+        ),
+        "{stdout}"
+    );
     assert_eq!(output.stderr, b"");
     assert_eq!(output.status.code(), Some(0));
 }
@@ -589,6 +771,22 @@ fn verbosity_zero_silences_warnings_but_not_errors() {
         "vinit: cannot run '/nonexistent': ENOENT: No such file or directory\n"
     );
     assert_eq!(output.status.code(), Some(127));
+}
+
+#[test]
+fn empty_verbosity_silences_warnings_like_zero() {
+    // The same run as above with VINIT_VERBOSITY empty, then with TINI_VERBOSITY=0 (tini's
+    // variable, read the same way).
+    for (variable, value) in [("VINIT_VERBOSITY", ""), ("TINI_VERBOSITY", "0")] {
+        let mut command = or_skip!(runner::command(Mode::Plain, &["-w"], &["/nonexistent"]));
+        let output = runner::output(command.env(variable, value).stdin(Stdio::null()));
+        assert_eq!(
+            String::from_utf8_lossy(&output.stderr),
+            "vinit: cannot run '/nonexistent': ENOENT: No such file or directory\n",
+            "{variable}={value:?}"
+        );
+        assert_eq!(output.status.code(), Some(127), "{variable}={value:?}");
+    }
 }
 
 #[test]

@@ -55,17 +55,20 @@ fn forwarded_real_time_signals() -> Vec<i32> {
 /// exits 0 once it has received them all.
 fn trapping_script(signals: &[i32]) -> String {
     // The last trap ends the sleeper itself: a signal taken between the loop's test and its
-    // `wait` would otherwise leave the shell waiting for the sleeper's whole 1000 s.
+    // `wait` would otherwise leave the shell waiting for the sleeper's whole 1000 s. With
+    // SIGKILL: a SIGTERM from the trap of a shell that traps SIGTERM itself was lost now and
+    // then (dash 0.5.12; see `marker_script` in vinit_tini.rs).
     let total = signals.len();
     let mut script = String::from("n=0\n");
     for sig in signals {
         script += &format!(
-            "trap 'echo {sig}; n=$((n+1)); [ $n -lt {total} ] || kill $sleeper 2>/dev/null' {sig}\n"
+            "trap 'echo {sig}; n=$((n+1)); [ $n -lt {total} ] || kill -9 $sleeper 2>/dev/null' {sig}\n"
         );
     }
     script += "sleep 1000 </dev/null >/dev/null 2>&1 & sleeper=$!\necho ready\n";
     script += &format!(
-        "while [ $n -lt {total} ]; do wait $sleeper; done\nkill $sleeper 2>/dev/null || :\n"
+        "while [ $n -lt {total} ]; do wait $sleeper; done\nkill -9 $sleeper 2>/dev/null\n\
+         wait $sleeper\nexit 0\n"
     );
     script
 }
@@ -170,7 +173,7 @@ fn synchronous_signals_and_sigchld_are_not_forwarded() {
 /// Four `sleep TAG` in two pipelines, one of them in the background, under one `sh`.
 fn pipelines_script(tag: &str) -> String {
     format!(
-        "sleep {tag} | sleep {tag} & sleep {tag} | sleep {tag} & echo ready; wait",
+        "sleep {tag} 2>/dev/null | sleep {tag} >/dev/null 2>&1 & sleep {tag} 2>/dev/null | sleep {tag} >/dev/null 2>&1 & echo ready; wait",
         tag = tag
     )
 }
@@ -181,9 +184,18 @@ fn unique_sleep(salt: u32) -> String {
 }
 
 fn g_takes_down_the_whole_group(mode: Mode) {
-    let tag = unique_sleep(1 + mode as u32);
+    g_takes_down_the_whole_group_with(mode, &["-g"], None, 1 + mode as u32);
+}
+
+/// The -g scenario, with `args`, and `variable` set (empty) in vinit's environment.
+fn g_takes_down_the_whole_group_with(mode: Mode, args: &[&str], variable: Option<&str>, salt: u32) {
+    let tag = unique_sleep(salt);
     let script = pipelines_script(&tag);
-    let mut run = or_skip!(start(mode, &["-g"], &["sh", "-c", &script], |_| {}));
+    let mut run = or_skip!(start(mode, args, &["sh", "-c", &script], |command| {
+        if let Some(variable) = variable {
+            command.env(variable, "");
+        }
+    }));
     assert_eq!(run.line(SOON), "ready");
     let found = wait_for(SOON, || {
         let sleeps = processes_running(&["sleep", &tag]);
@@ -212,6 +224,16 @@ fn g_forwards_to_the_whole_process_group() {
 #[test]
 fn g_forwards_to_the_whole_process_group_as_pid1() {
     g_takes_down_the_whole_group(Mode::Pid1);
+}
+
+#[test]
+fn tini_kill_process_group_means_g() {
+    g_takes_down_the_whole_group_with(Mode::Plain, &[], Some("TINI_KILL_PROCESS_GROUP"), 13);
+}
+
+#[test]
+fn vinit_kill_process_group_means_g() {
+    g_takes_down_the_whole_group_with(Mode::Plain, &[], Some("VINIT_KILL_PROCESS_GROUP"), 14);
 }
 
 #[test]
@@ -253,7 +275,25 @@ fn reaped_pids(stderr: &str) -> Vec<i32> {
 }
 
 fn hundred_orphans_reaped(mode: Mode) {
-    let mut run = or_skip!(start(mode, &["-w"], &["sh", "-c", ORPHANS_SCRIPT], |_| {}));
+    hundred_orphans_reaped_with(mode, None);
+}
+
+/// The orphans scenario, with `variable` set (empty) in vinit's environment.
+fn hundred_orphans_reaped_with(mode: Mode, variable: Option<&str>) {
+    if variable.is_some() {
+        // The variable makes vinit a subreaper: the kernel must let it be one.
+        or_skip!(Mode::Subreaper.check());
+    }
+    let mut run = or_skip!(start(
+        mode,
+        &["-w"],
+        &["sh", "-c", ORPHANS_SCRIPT],
+        |command| {
+            if let Some(variable) = variable {
+                command.env(variable, "");
+            }
+        }
+    ));
     assert_eq!(run.line(SOON), "spawned");
     // All orphans end within 50 ms and are reaped: vinit's only child left is the shell.
     let settled = wait_for(SOON, || {
@@ -287,6 +327,16 @@ fn hundred_orphans_reaped(mode: Mode) {
 #[test]
 fn hundred_orphans_reaped_as_subreaper() {
     hundred_orphans_reaped(Mode::Subreaper);
+}
+
+#[test]
+fn tini_subreaper_means_s() {
+    hundred_orphans_reaped_with(Mode::Plain, Some("TINI_SUBREAPER"));
+}
+
+#[test]
+fn vinit_subreaper_means_s() {
+    hundred_orphans_reaped_with(Mode::Plain, Some("VINIT_SUBREAPER"));
 }
 
 #[test]
@@ -467,41 +517,13 @@ fn without_t_vinit_exits_with_the_child() {
 
 // --- What PROGRAM inherits, what vinit keeps ----------------------------------------------------
 
-/// `SigIgn`, `SigBlk` and `SigCgt` of `/proc/self/status` in `lines`.
-fn signal_fields(lines: &[String]) -> [String; 3] {
-    ["SigIgn", "SigBlk", "SigCgt"].map(|key| {
-        let prefix = format!("{key}:\t");
-        lines
-            .iter()
-            .find_map(|l| l.strip_prefix(&prefix).map(str::to_string))
-            .unwrap_or_else(|| panic!("no {key} in {lines:?}"))
-    })
-}
-
-/// The signal state PROGRAM (`cat /proc/self/status`) sees under vinit, and the one the same
-/// command sees when the test starts it itself, both with `ignored` ignored and `blocked`
-/// blocked in the starting process.
+/// [`runner::signal_state_seen_by_child`] with vinit.
 fn signal_state_seen_by_child(
     mode: Mode,
     ignored: &'static [i32],
     blocked: &'static [i32],
 ) -> Result<([String; 3], [String; 3]), String> {
-    let program = ["cat", "/proc/self/status"];
-    let run = start(mode, &[], &program, |command| {
-        runner::with_signals(command, ignored, blocked)
-    })?;
-    let finished = run.finish(SOON);
-    assert_eq!(finished.code, Some(0), "{finished:?}");
-    let mut direct = std::process::Command::new(program[0]);
-    direct.args(&program[1..]);
-    runner::with_signals(&mut direct, ignored, blocked);
-    let output = runner::output(&mut direct);
-    let lines: Vec<String> = String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(String::from)
-        .collect();
-    Ok((signal_fields(&finished.stdout), signal_fields(&lines)))
+    runner::signal_state_seen_by_child(runner::Init::Vinit, mode, ignored, blocked)
 }
 
 fn bits(signals: &[i32]) -> u64 {
@@ -586,35 +608,21 @@ fn vinit_keeps_no_fd_and_no_directory(mode: Mode) {
     let script = "echo ready; pwd; echo through-fd-5 >&5; read line";
     let mut run = or_skip!(start(mode, &[], &["sh", "-c", script], |command| {
         command.current_dir(&dir);
-        // SAFETY: dup2 and fcntl are async-signal-safe and work on fds this process owns.
-        unsafe {
-            std::os::unix::process::CommandExt::pre_exec(command, move || {
-                // dup2 onto itself would leave close-on-exec set (the pipe may be fd 5 already:
-                // under qemu-user the fds of qemu itself come first).
-                let done = if write_fd == 5 {
-                    libc::fcntl(5, libc::F_SETFD, 0)
-                } else {
-                    libc::dup2(write_fd, 5)
-                };
-                if done < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+        runner::with_fd_5(command, write_fd);
     }));
     drop(write);
     assert_eq!(run.line(SOON), "ready");
     assert_eq!(run.line(SOON), dir.to_str().unwrap());
     // Only the line: unshare (as PID 1's parent) keeps its own copy of fd 5 open.
     assert_eq!(read_line(read.as_raw_fd()), "through-fd-5");
-    // PROGRAM is waiting: vinit is in its loop by now.
     if let Some(emulator) = common::emulator() {
         common::report_skip(&format!(
             "vinit's own fds and directory: {emulator} runs vinit inside qemu's process, with \
              qemu's own files; checked natively and in the VM"
         ));
     } else {
+        // vinit closes its files once the spawn has returned, which PROGRAM's output may beat.
+        runner::wait_until_in_signal_wait(run.pid());
         let mut fds: Vec<String> = std::fs::read_dir(format!("/proc/{}/fd", run.pid()))
             .expect("read vinit's fds")
             .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -664,44 +672,132 @@ fn the_child_runs_in_its_own_process_group() {
 #[test]
 fn the_child_gets_the_terminal_foreground_when_vinit_has_a_terminal() {
     // vinit in a new session whose controlling terminal is a pty, on its stdin: PROGRAM's group
-    // becomes the terminal's foreground group (field 8 of its stat, tpgid, is its own pgrp).
-    let (mut leader, mut follower) = (0, 0);
-    // SAFETY: openpty writes the two fds; the other arguments may be null.
-    let opened = unsafe {
-        libc::openpty(
-            &mut leader,
-            &mut follower,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
-        )
-    };
-    assert_eq!(opened, 0, "openpty: {}", std::io::Error::last_os_error());
-    let script = "cut -d' ' -f5,8 /proc/$$/stat";
-    let run = or_skip!(start(Mode::Plain, &[], &["sh", "-c", script], |command| {
-        // SAFETY: setsid, ioctl and dup2 are async-signal-safe and use fds this process owns.
-        unsafe {
-            std::os::unix::process::CommandExt::pre_exec(command, move || {
-                if libc::setsid() < 0
-                    || libc::ioctl(follower, libc::TIOCSCTTY, 0) < 0
-                    || libc::dup2(follower, 0) < 0
-                {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-    }));
-    let finished = run.finish(SOON);
-    // SAFETY: closing fds this test opened.
-    unsafe {
-        libc::close(leader);
-        libc::close(follower);
-    }
-    assert_eq!(finished.code, Some(0), "{finished:?}");
-    let (pgrp, tpgid) = finished.stdout[0].split_once(' ').expect("two fields");
-    assert_eq!(
-        pgrp, tpgid,
-        "PROGRAM's group is the foreground: {finished:?}"
+    // becomes the terminal's foreground group.
+    let gets_it = or_skip!(runner::program_gets_the_foreground(runner::Init::Vinit));
+    assert!(
+        gets_it,
+        "PROGRAM's group is not the terminal's foreground group"
     );
+}
+
+#[test]
+fn vinit_in_the_background_of_an_interactive_shell_leaves_it_the_terminal() {
+    // `vinit -s -- sleep N &` typed at an interactive shell: PROGRAM must not take the terminal
+    // from the shell, which would then fail to read its next line and exit.
+    let tag = unique_sleep(15);
+    // `-s` as a user would type it, where vinit can be a subreaper (not under qemu-user 7.2):
+    // the foreground rule does not depend on it.
+    let subreaper: &[&str] = if Mode::Subreaper.check().is_ok() {
+        &["-s"]
+    } else {
+        &[]
+    };
+    let args = [subreaper, &["--", "sleep", &tag]].concat();
+    let command = or_skip!(runner::raw_command(&args));
+    let job = or_skip!(runner::background_job_of_interactive_shell(
+        &command,
+        &["sleep", &tag]
+    ));
+    assert_eq!(
+        job,
+        runner::BackgroundJob {
+            shell_kept_foreground: true,
+            shell_answered: true
+        }
+    );
+}
+
+// --- SIGCHLD inherited ignored ------------------------------------------------------------------
+
+/// vinit's start with SIGCHLD ignored (a parent may exec it so).
+fn ignoring_sigchld(command: &mut std::process::Command) {
+    runner::with_signals(command, &[libc::SIGCHLD], &[]);
+}
+
+fn started_with_sigchld_ignored(mode: Mode) {
+    // Without its own SIGCHLD vinit would never hear of PROGRAM's exit (the kernel reaps it and
+    // sends nothing) and wait for ever, even after a SIGTERM.
+    let run = or_skip!(start(mode, &[], &["sh", "-c", "exit 3"], ignoring_sigchld));
+    let finished = run.finish(SOON);
+    assert_eq!(finished.code, Some(3), "{finished:?}");
+    let script = "echo ready; exec sleep 1000";
+    let mut run = or_skip!(start(mode, &[], &["sh", "-c", script], ignoring_sigchld));
+    assert_eq!(run.line(SOON), "ready");
+    run.signal(libc::SIGTERM);
+    let finished = run.finish(SOON);
+    assert_eq!(finished.code, Some(128 + libc::SIGTERM), "{finished:?}");
+    // PROGRAM still gets SIGCHLD ignored, as vinit did.
+    if let Some(emulator) = common::emulator() {
+        common::report_skip(&format!(
+            "PROGRAM's ignored SIGCHLD: {emulator} does not pass ignored signals on to the \
+             programs its guest execs; checked natively and in the VM"
+        ));
+        return;
+    }
+    let (seen, direct) = or_skip!(signal_state_seen_by_child(mode, &[libc::SIGCHLD], &[]));
+    assert_eq!(seen, direct);
+    let ignored = u64::from_str_radix(&seen[0], 16).unwrap();
+    assert_ne!(ignored & bits(&[libc::SIGCHLD]), 0, "SigIgn {}", seen[0]);
+}
+
+#[test]
+fn started_with_sigchld_ignored_vinit_sees_the_child_exit() {
+    started_with_sigchld_ignored(Mode::Plain);
+}
+
+#[test]
+fn started_with_sigchld_ignored_vinit_sees_the_child_exit_as_subreaper() {
+    started_with_sigchld_ignored(Mode::Subreaper);
+}
+
+// --- -r -----------------------------------------------------------------------------------------
+
+#[test]
+fn r_forwards_a_signal_as_another_or_drops_it() {
+    // nginx's graceful stop: SIGTERM reaches PROGRAM as SIGQUIT; SIGUSR1 is dropped (`:0`);
+    // SIGHUP is untouched. SIGWINCH ends the script; vinit takes pending signals lowest number
+    // first, so a forwarded SIGUSR1 would come before it.
+    let script = "done=0\ntrap 'echo 3' QUIT\ntrap 'echo 15' TERM\ntrap 'echo 1' HUP\n\
+                  trap 'echo 10' USR1\ntrap 'echo 28; done=1; kill -9 $sleeper' WINCH\n\
+                  sleep 1000 </dev/null >/dev/null 2>&1 & sleeper=$!\necho ready\n\
+                  while [ $done = 0 ]; do wait $sleeper; done\nwait $sleeper\nexit 0";
+    let args = ["-vvv", "-r", "TERM:QUIT", "-r", "USR1:0"];
+    let mut run = or_skip!(start(Mode::Plain, &args, &["sh", "-c", script], |_| {}));
+    assert_eq!(run.line(SOON), "ready");
+    run.signal(libc::SIGTERM);
+    assert_eq!(run.line(SOON), "3");
+    run.signal(libc::SIGHUP);
+    assert_eq!(run.line(SOON), "1");
+    run.signal(libc::SIGUSR1);
+    run.signal(libc::SIGWINCH);
+    assert_eq!(run.line(SOON), "28");
+    let finished = run.finish(SOON);
+    assert_eq!(finished.code, Some(0), "{finished:?}");
+    assert_eq!(
+        finished.stdout,
+        Vec::<String>::new(),
+        "SIGUSR1 came through"
+    );
+    let lines = finished.stderr_lines();
+    let child = run_child_pid(&lines);
+    for expected in [
+        format!("vinit: forwarded SIGTERM as SIGQUIT to process {child}"),
+        format!("vinit: forwarded SIGHUP to process {child}"),
+        "vinit: dropped SIGUSR1 (-r)".to_string(),
+    ] {
+        assert!(
+            lines.contains(&expected.as_str()),
+            "{expected}: {finished:?}"
+        );
+    }
+}
+
+/// PROGRAM's pid, from vinit's `started PROGRAM as process N` (`-vv` and up).
+fn run_child_pid(lines: &[&str]) -> u32 {
+    lines
+        .iter()
+        .find_map(|l| l.strip_prefix("vinit: started PROGRAM as process "))
+        .expect("vinit names PROGRAM's pid")
+        .parse()
+        .expect("a pid")
 }

@@ -2,18 +2,19 @@
 //! vspawn without libc.
 //!
 //! ```text
-//! vinit [-s] [-g] [-p SIGNAL] [-e CODE]... [-w] [-v]... [-t SECONDS] [--] PROGRAM [ARG]...
-//! vinit --version | -h
+//! vinit [-s] [-g] [-p SIGNAL] [-e CODE]... [-r FROM:TO]... [-w] [-v]... [-t SECONDS]
+//!       [--] PROGRAM [ARG]...
+//! vinit --version | -h | -l
 //! ```
 //!
 //! It runs PROGRAM as its child, forwards the signals it receives to it (or to its process group
 //! with `-g`), reaps every zombie that ends up with it, and exits with PROGRAM's status. See
 //! `vinit -h` (the text is in `vinit/options.rs`) for every option and environment variable.
 //!
-//! How (the modules): `options` reads the command line; [`run`] blocks every signal, spawns
-//! PROGRAM with vspawn's zero-allocation `Spawn` (PATH search, its own process group, the
-//! terminal's foreground, vinit's original signal mask), closes vinit's own files and leaves its
-//! directory; `supervise` waits for signals with `rt_sigtimedwait` (no polling), forwards them,
+//! How (the modules): `options` reads the command line; [`run`] blocks every signal, takes
+//! `SIGCHLD` for itself, spawns PROGRAM with vspawn's zero-allocation `Spawn` (PATH search, its
+//! own process group, the terminal's foreground if vinit's group had it, vinit's original signal
+//! mask and dispositions), closes vinit's own files and leaves its directory; `supervise` waits for signals with `rt_sigtimedwait` (no polling), forwards them,
 //! reaps, and runs the `-t` grace period, finding vinit's descendants with `descendants`; `out`
 //! writes the messages.
 //!
@@ -25,7 +26,7 @@
 //!
 //! Exit status: PROGRAM's exit code, or `128 + N` if signal N killed it (0 for a value given to
 //! `-e`); 127 if PROGRAM was not found, 126 if it could not be run; 1 for a command line vinit
-//! cannot run or a failure of its own; 0 after `-h` or `--version`.
+//! cannot run or a failure of its own; 0 after `-h`, `-l` or `--version`.
 
 #![no_std]
 #![no_main]
@@ -45,7 +46,7 @@ use vspawn::Errno;
 use vspawn::entry::{Args, Start};
 use vspawn::fd;
 use vspawn::process::{self, pr};
-use vspawn::signal::{SigHow, SigSet, rt_sigprocmask};
+use vspawn::signal::{SigAction, SigHandler, SigHow, SigSet, Signal, rt_sigaction, rt_sigprocmask};
 use vspawn::spawn::{Attributes, CStrArray, Program, Spawn};
 use vspawn::wait::ExitStatus;
 
@@ -53,6 +54,14 @@ use options::{ExitCodes, Options, Parsed};
 use out::{Line, Log};
 
 vspawn::entry!(main);
+
+/// What `-l` prints: vinit's licences, with the MIT text (the Apache text, 10 KB, would be most of
+/// the binary: it is named).
+const LICENCE: &str = concat!(
+    "vinit is part of vspawn, licensed under the MIT License or the Apache License, Version 2.0\n\
+     (https://www.apache.org/licenses/LICENSE-2.0), at your option. The MIT License:\n\n",
+    include_str!("../../LICENSE-MIT")
+);
 
 /// With vspawn's `alloc` feature on (`cargo install vspawn --features alloc`), the `alloc` crate
 /// is linked, and a binary without std must name a global allocator. vinit allocates nothing:
@@ -74,6 +83,10 @@ fn main(start: Start) -> i32 {
     }) {
         Ok(Parsed::Help) => {
             let _ = fd::write_all(1, options::HELP.as_bytes());
+            0
+        }
+        Ok(Parsed::Licence) => {
+            let _ = fd::write_all(1, LICENCE.as_bytes());
             0
         }
         Ok(Parsed::Version) => {
@@ -125,6 +138,14 @@ fn run(options: &Options, program: Args, envp: *const *const c_char) -> i32 {
         Line::new().str("cannot block signals").print();
         return FAILURE_EXIT;
     };
+    // vinit's SIGCHLD must not be ignored, as a parent may have left it: the kernel would then
+    // reap every child itself, PROGRAM's status would be lost, and no SIGCHLD would ever come
+    // (vinit would wait for ever). PROGRAM gets it ignored as vinit got it.
+    // SAFETY: SIG_DFL runs no handler.
+    let chld_ignored = match unsafe { rt_sigaction(Signal::SIGCHLD, Some(&SigAction::DEFAULT)) } {
+        Ok(old) => old.handler == SigHandler::Ignore,
+        Err(_) => false,
+    };
     let Some(name) = program.clone().next() else {
         return FAILURE_EXIT;
     };
@@ -142,8 +163,12 @@ fn run(options: &Options, program: Args, envp: *const *const c_char) -> i32 {
     const ATTRS: Attributes<'static> = Attributes::new().process_group(0);
     let mut attrs = ATTRS;
     attrs.sigmask = Some(original_mask);
-    // ... in the terminal's foreground, when vinit has one.
-    attrs.foreground = process::tcgetpgrp(0).ok().map(|_| 0);
+    // ... in the terminal's foreground when vinit's group has it: not when vinit runs in the
+    // background of a shell (the shell would lose its terminal).
+    attrs.foreground = holds_foreground().then_some(0);
+    if chld_ignored {
+        attrs.sigignore = SigSet::EMPTY.with(Signal::SIGCHLD);
+    }
     let mut spawn = Spawn::new(Program::Search(name), argv, envp);
     spawn.attrs = attrs;
     let child = match spawn.spawn() {
@@ -175,6 +200,14 @@ fn run(options: &Options, program: Args, envp: *const *const c_char) -> i32 {
     let _ = fd::chdir(c"/");
     let status = supervise::Supervisor::new(options, &log, child).run();
     exit_code(status, &options.remap_exit)
+}
+
+/// Whether standard input is a terminal whose foreground process group is vinit's own.
+fn holds_foreground() -> bool {
+    match (process::tcgetpgrp(0), process::getpgid(0)) {
+        (Ok(foreground), Ok(ours)) => foreground == ours,
+        _ => false,
+    }
 }
 
 /// vinit's status for PROGRAM's: its exit code, or `128 + N` if signal N killed it; then 0

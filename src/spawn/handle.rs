@@ -143,6 +143,14 @@ macro_rules! pipe_end {
             }
         }
 
+        /// Wraps an fd as this pipe end (std has the same for its pipe ends); nothing checks
+        /// that it is a pipe.
+        impl From<OwnedFd> for $name {
+            fn from(fd: OwnedFd) -> $name {
+                $name(fd)
+            }
+        }
+
         #[cfg(feature = "std")]
         #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
         impl std::os::fd::AsRawFd for $name {
@@ -153,9 +161,33 @@ macro_rules! pipe_end {
 
         #[cfg(feature = "std")]
         #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+        impl std::os::fd::AsFd for $name {
+            fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+                std::os::fd::AsFd::as_fd(&self.0)
+            }
+        }
+
+        #[cfg(feature = "std")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+        impl std::os::fd::IntoRawFd for $name {
+            fn into_raw_fd(self) -> RawFd {
+                self.0.into_raw_fd()
+            }
+        }
+
+        #[cfg(feature = "std")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
         impl From<$name> for std::os::fd::OwnedFd {
             fn from(end: $name) -> std::os::fd::OwnedFd {
                 end.0.into()
+            }
+        }
+
+        #[cfg(feature = "std")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+        impl From<std::os::fd::OwnedFd> for $name {
+            fn from(fd: std::os::fd::OwnedFd) -> $name {
+                $name(fd.into())
             }
         }
     };

@@ -8,9 +8,13 @@
 //! handlers can run here.
 //!
 //! Order: mark the report slot; reset handled signals (unless `CLONE_CLEAR_SIGHAND` did); reset
-//! `sigdefault`; wait for id maps (user namespaces); session and process group, foreground;
-//! file actions in order; ids (reset, groups, gid, uid); rlimits, umask, `no_new_privs`, parent
+//! `sigdefault`, ignore `sigignore`; wait for id maps (user namespaces); session and process
+//! group, foreground; file actions in order; rlimits and umask (before the ids: raising a hard
+//! limit needs the `CAP_SYS_RESOURCE` an id change drops); ids (reset, groups, gid, uid);
+//! `no_new_privs`, parent
 //! death signal (after the id changes, which clear it); signal mask; exec.
+//!
+//! [`Spawn::exec`] runs the same steps in the calling process.
 
 use core::convert::Infallible;
 use core::ffi::CStr;
@@ -25,8 +29,9 @@ use crate::fd::{Mode, OFlags};
 use crate::process::{self, ID_UNCHANGED, Pid, pr};
 use crate::signal::{self, SigAction, SigHandler, SigHow, SigSet, Signal};
 
-/// Where `Program::Search` looks when the environment has no `PATH` (musl's choice).
-pub(super) const DEFAULT_PATH: &[u8] = b"/usr/local/bin:/bin:/usr/bin";
+/// Where `Program::Search` looks when the environment has no `PATH`: glibc's default
+/// (`confstr(_CS_PATH)`), the one std's `Command` and Debian's programs use.
+pub(super) const DEFAULT_PATH: &[u8] = b"/bin:/usr/bin";
 
 /// Longest path the kernel accepts, with its NUL.
 const PATH_MAX: usize = 4096;
@@ -39,11 +44,11 @@ pub(super) struct Context<'a> {
     pub report: &'a Report,
     /// Write end of the error pipe, or -1 (the shared slot suffices).
     pub err_pipe: RawFd,
-    /// Read end of the id-map pipe, or -1 (no user namespace maps to wait for).
-    pub sync_pipe: RawFd,
-    /// Write end of the id-map pipe (the child's copy is closed first, so that the parent's
-    /// end alone decides EOF), or -1.
-    pub sync_pipe_write: RawFd,
+    /// The child's end of the id-map socket pair, or -1 (no user namespace maps to wait for).
+    pub sync_child_end: RawFd,
+    /// The parent's end of it (the child's copy is closed first, so that the parent's end
+    /// alone decides EOF), or -1.
+    pub sync_parent_end: RawFd,
     pub parent_pid: Pid,
     /// The mask the child execs with.
     pub mask: SigSet,
@@ -93,24 +98,31 @@ pub(super) fn needs_full(req: &Spawn<'_>) -> bool {
 
 /// The child's setup and exec (`FULL`: see [`needs_full`]). `err_pipe` follows the error pipe if
 /// it has to move.
-fn run<const FULL: bool>(ctx: &Context<'_>, err_pipe: &mut RawFd) -> Result<Infallible> {
+pub(super) fn run<const FULL: bool>(ctx: &Context<'_>, err_pipe: &mut RawFd) -> Result<Infallible> {
     let req = ctx.req;
     let attrs = &req.attrs;
     if ctx.reset_handlers {
         reset_handled_signals()?;
     }
-    for sig in attrs.sigdefault.iter() {
-        if sig != Signal::SIGKILL && sig != Signal::SIGSTOP {
-            // SAFETY: installing SIG_DFL runs no handler.
-            unsafe { signal::rt_sigaction(sig, Some(&SigAction::DEFAULT)) }?;
-        }
+    // One pass: a signal in both sets ends up ignored (`sigignore` comes second).
+    let changed = SigSet::from_bits(attrs.sigdefault.bits() | attrs.sigignore.bits());
+    for sig in changed.iter() {
+        let action = if attrs.sigignore.contains(sig) {
+            &SigAction::IGNORE
+        } else if sig == Signal::SIGKILL || sig == Signal::SIGSTOP {
+            continue;
+        } else {
+            &SigAction::DEFAULT
+        };
+        // SAFETY: installing SIG_DFL or SIG_IGN runs no handler.
+        unsafe { signal::rt_sigaction(sig, Some(action)) }?;
     }
-    if ctx.sync_pipe >= 0 {
+    if ctx.sync_child_end >= 0 {
         // Our copy of the write end would keep us from ever seeing EOF if the parent gives up
         // (or dies) before writing.
         // SAFETY: this child's fd table is its own copy (no CLONE_FILES): nothing here owns it.
-        unsafe { fd::close(ctx.sync_pipe_write) }?;
-        wait_for_parent(ctx.sync_pipe)?;
+        unsafe { fd::close(ctx.sync_parent_end) }?;
+        wait_for_parent(ctx.sync_child_end)?;
     }
     if attrs.setsid {
         process::setsid()?;
@@ -125,13 +137,13 @@ fn run<const FULL: bool>(ctx: &Context<'_>, err_pipe: &mut RawFd) -> Result<Infa
     if FULL {
         *err_pipe = keep_clear_of_actions(*err_pipe, req.actions)?;
         apply_file_actions(req.actions, *err_pipe)?;
-        set_ids(attrs)?;
         for (resource, limit) in attrs.rlimits {
             process::prlimit(0, *resource, Some(limit))?;
         }
         if let Some(mask) = attrs.umask {
             process::umask(mask);
         }
+        set_ids(attrs)?;
         if attrs.no_new_privs {
             // SAFETY: PR_SET_NO_NEW_PRIVS takes no pointer.
             unsafe { process::prctl(pr::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }?;
@@ -266,6 +278,20 @@ fn apply_file_actions(actions: &[FileAction<'_>], err_pipe: RawFd) -> Result<()>
 /// names).
 fn apply_dup2_run(run: &[FileAction<'_>]) -> Result<()> {
     let mut saved: [RawFd; MAX_DUP2_CYCLE_SAVES] = [-1; MAX_DUP2_CYCLE_SAVES];
+    let result = assign_run(run, &mut saved);
+    // The copies served the run only: an action after it must find their numbers as they
+    // were (glibc's sequential equivalent closes them too), and a failed `Spawn::exec` must not
+    // leave them in the caller.
+    for &copy in saved.iter().take_while(|&&fd| fd >= 0) {
+        // SAFETY: copies this function made; nothing else knows or owns them.
+        let _ = unsafe { fd::close(copy) };
+    }
+    result
+}
+
+/// The body of [`apply_dup2_run`]: the sources the run replaces are copied into `saved`
+/// (close-on-exec, above every fd the run names), then the run is applied.
+fn assign_run(run: &[FileAction<'_>], saved: &mut [RawFd; MAX_DUP2_CYCLE_SAVES]) -> Result<()> {
     let floor = run
         .iter()
         .map(|a| match *a {
@@ -408,6 +434,15 @@ fn set_ids(attrs: &super::Attributes<'_>) -> Result<()> {
         process::set_thread_res_gid(gid, gid, gid)?;
     }
     if let Some(uid) = attrs.uid {
+        if attrs.groups.is_none() {
+            // std's rule: a uid without groups drops the supplementary groups, which would
+            // otherwise outlive the change (root's, say). EPERM means no CAP_SETGID: a caller
+            // that could not have changed its groups either keeps them, as with std.
+            match process::set_thread_groups(&[]) {
+                Ok(()) | Err(Errno::EPERM) => {}
+                Err(e) => return Err(e),
+            }
+        }
         process::set_thread_res_uid(uid, uid, uid)?;
     }
     Ok(())
@@ -431,16 +466,17 @@ fn exec_search(name: &CStr, path_list: &[u8], req: &Spawn<'_>) -> Errno {
     let mut saw_eacces = false;
     let mut last = Errno::ENOENT;
     for dir in path_list.split(|&b| b == b':') {
-        // An empty entry is the current directory.
-        let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
-        let len = dir.len() + 1 + file.len();
+        // An empty entry is the current directory: the name alone, as glibc's execvp tries it
+        // (a script then sees `name` as its `$0`, not `./name`).
+        let slash = usize::from(!dir.is_empty());
+        let len = dir.len() + slash + file.len();
         if len >= buf.len() {
             last = Errno::ENAMETOOLONG;
             continue;
         }
         buf[..dir.len()].copy_from_slice(dir);
         buf[dir.len()] = b'/';
-        buf[dir.len() + 1..len].copy_from_slice(file);
+        buf[dir.len() + slash..len].copy_from_slice(file);
         buf[len] = 0;
         // SAFETY: no NUL before `len`: `dir` comes from `Context::path` (an environment entry's
         // bytes or DEFAULT_PATH) and `file` from a `CStr`.

@@ -69,11 +69,12 @@ pub enum Program<'a> {
     /// Exactly this path (relative paths resolve against the child's working directory, after
     /// the file actions' `chdir`).
     Path(&'a CStr),
-    /// A name searched like `execvpe`: a name with a `/` is used as is; otherwise each
-    /// directory of `PATH` is tried, `PATH` taken from the child's environment (or
-    /// `/usr/local/bin:/bin:/usr/bin` when it has none). `EACCES` if a candidate existed but
-    /// could not be executed, else the last error (`ENOENT`). There is no `/bin/sh` fallback
-    /// for `ENOEXEC`: that error is returned.
+    /// A name searched like glibc's `execvpe`: a name with a `/` is used as is; otherwise each
+    /// directory of `PATH` is tried (an empty entry: the name alone, in the working
+    /// directory), `PATH` taken from the child's environment (or `/bin:/usr/bin`, glibc's
+    /// default, when it has none). `EACCES` if a candidate existed but could not be executed,
+    /// else the last error (`ENOENT`). There is no `/bin/sh` fallback for `ENOEXEC`: that error
+    /// is returned, as by `posix_spawnp`.
     Search(&'a CStr),
 }
 
@@ -81,8 +82,15 @@ pub enum Program<'a> {
 /// actions may come.
 ///
 /// A run of consecutive `Dup2` actions is a simultaneous assignment: each source is the fd as
-/// it was before the run, so swaps and cycles (`1 → 2`, `2 → 1`) work. Between runs, actions
-/// see the effects of the earlier ones.
+/// it was before the run, so swaps and cycles (`1 → 2`, `2 → 1`) work (the sources a run
+/// replaces are copied away first, above every fd it names, and those copies are closed at the
+/// end of the run). Between runs, actions see the effects of the earlier ones.
+///
+/// Compared with glibc's `posix_spawn` file actions (`tests/spawn_file_actions_diff.rs` runs
+/// random sequences through both), the results are the same but in two documented ways:
+/// glibc applies consecutive `dup2` one after the other, so a swap there copies one fd onto
+/// both; and an [`FileAction::Open`] with `O_CLOEXEC` stays close-on-exec here, where glibc
+/// loses the flag when the kernel did not open the file at the wanted number directly.
 ///
 /// ```
 /// use vspawn::fd::{Mode, oflags::*};
@@ -119,7 +127,8 @@ pub enum FileAction<'a> {
     /// Close the fd (an fd that is not open is not an error).
     Close(RawFd),
     /// Open `path` onto `fd` (closing whatever `fd` was first). Not close-on-exec unless
-    /// `flags` says so.
+    /// `flags` says so; with `O_CLOEXEC` it stays so even when the file was opened at another
+    /// number and moved to `fd` (glibc's `posix_spawn` loses the flag then).
     Open {
         /// The number the opened file gets.
         fd: RawFd,
@@ -197,6 +206,13 @@ impl From<Namespaces> for CloneFlags {
 /// attribute; they are `const`, so a request known at compile time stays a constant.
 /// `#[non_exhaustive]`: more attributes will come, so it is built with these methods.
 ///
+/// The signal mask is posix_spawn's rule, and std's `Command`'s. Ids: `u32::MAX` as `uid`,
+/// `gid` or one of `groups` is refused with `EINVAL` before any clone (the kernel reads it as
+/// "unchanged"). A `uid` without `groups` drops the supplementary groups first, as std's
+/// `Command` does (`setgroups(0)`; its `EPERM`, a caller without `CAP_SETGID`, is ignored); a
+/// `gid` alone keeps them. Limits and `umask` are applied before the ids change, `no_new_privs`
+/// and the parent-death signal after.
+///
 /// ```
 /// use vspawn::signal::Signal;
 /// use vspawn::spawn::{Attributes, Namespaces};
@@ -225,21 +241,26 @@ pub struct Attributes<'a> {
     /// Make the child's process group the foreground group of this terminal (after
     /// `process_group`).
     pub foreground: Option<RawFd>,
-    /// The child's signal mask (`None`: the caller's mask at the time of the spawn).
+    /// The child's signal mask (`None`: the caller's mask at the time of the spawn, as
+    /// `posix_spawn` without `POSIX_SPAWN_SETSIGMASK` and std's `Command`).
     pub sigmask: Option<SigSet>,
     /// Signals reset to their default action in the child, ignored ones included.
     pub sigdefault: SigSet,
+    /// Signals ignored in the child (after `sigdefault`; not `SIGKILL` or `SIGSTOP`): for a
+    /// parent that must not ignore a signal itself but hands it on ignored, such as an init
+    /// started with `SIGCHLD` ignored, which it needs for itself.
+    pub sigignore: SigSet,
     /// Reset the effective ids to the real ones (`POSIX_SPAWN_RESETIDS`).
     pub reset_ids: bool,
-    /// Supplementary groups (set first).
+    /// Supplementary groups (set first). `None` with a `uid`: dropped (see above).
     pub groups: Option<&'a [u32]>,
     /// Group id (real, effective and saved; set after the groups).
     pub gid: Option<u32>,
     /// User id (real, effective and saved; set last).
     pub uid: Option<u32>,
-    /// Resource limits.
+    /// Resource limits (set before the ids change).
     pub rlimits: &'a [(Resource, Rlimit)],
-    /// The file mode creation mask.
+    /// The file mode creation mask (set before the ids change).
     pub umask: Option<Mode>,
     /// Set `no_new_privs`.
     pub no_new_privs: bool,
@@ -265,6 +286,7 @@ impl<'a> Attributes<'a> {
             foreground: None,
             sigmask: None,
             sigdefault: SigSet::EMPTY,
+            sigignore: SigSet::EMPTY,
             reset_ids: false,
             groups: None,
             gid: None,
@@ -310,13 +332,20 @@ impl<'a> Attributes<'a> {
         self
     }
 
+    /// Signals ignored in the child (after `sigdefault`; not `SIGKILL` or `SIGSTOP`).
+    pub const fn sigignore(mut self, signals: SigSet) -> Attributes<'a> {
+        self.sigignore = signals;
+        self
+    }
+
     /// Resets the effective ids to the real ones, or not.
     pub const fn reset_ids(mut self, on: bool) -> Attributes<'a> {
         self.reset_ids = on;
         self
     }
 
-    /// The supplementary groups.
+    /// The supplementary groups (without them, a `uid` drops ours: see the type's
+    /// documentation).
     pub const fn groups(mut self, groups: &'a [u32]) -> Attributes<'a> {
         self.groups = Some(groups);
         self
@@ -328,19 +357,20 @@ impl<'a> Attributes<'a> {
         self
     }
 
-    /// The user id (real, effective and saved).
+    /// The user id (real, effective and saved), set last; without `groups`, the supplementary
+    /// groups are dropped first, as std does.
     pub const fn uid(mut self, uid: u32) -> Attributes<'a> {
         self.uid = Some(uid);
         self
     }
 
-    /// Resource limits.
+    /// Resource limits (set before the ids change).
     pub const fn rlimits(mut self, limits: &'a [(Resource, Rlimit)]) -> Attributes<'a> {
         self.rlimits = limits;
         self
     }
 
-    /// The file mode creation mask.
+    /// The file mode creation mask (set before the ids change).
     pub const fn umask(mut self, mask: Mode) -> Attributes<'a> {
         self.umask = Some(mask);
         self
@@ -448,12 +478,36 @@ impl<'a> Spawn<'a> {
         // Before anything else: where the request is a literal, the compiler still sees its
         // fields as constants here and keeps only the child entry it needs.
         let full = in_child::needs_full(self);
-        self.validate()?;
+        self.validate(full)?;
         spawn_checked(self, full)
     }
 
-    /// Refuses bad input before any clone.
-    fn validate(&self) -> Result<()> {
+    /// Replaces the calling process with the program, set up as [`Spawn::spawn`] would set up
+    /// the child, in the same order: `execve` (or the `PATH` search of `Program::Search`) in
+    /// this process, as std's `CommandExt::exec`. Returns only on failure, with the errno.
+    ///
+    /// Signals are blocked during the set-up and the mask is restored on failure, but the steps
+    /// applied before the failure stay applied (file actions, session, ids, limits, the
+    /// `sigdefault` dispositions). Namespaces, id maps, a cgroup and a pidfd need a new process:
+    /// `EINVAL`. No allocation.
+    pub fn exec(&self) -> Errno {
+        if let Err(e) = self.validate(true) {
+            return e;
+        }
+        let attrs = &self.attrs;
+        if !attrs.namespaces.is_empty()
+            || attrs.id_maps.is_some()
+            || attrs.cgroup.is_some()
+            || attrs.pidfd
+        {
+            return Errno::EINVAL;
+        }
+        exec_in_place(self)
+    }
+
+    /// Refuses bad input before any clone. `full`: the request has file actions, ids or limits
+    /// ([`in_child::needs_full`]); a plain spawn skips their checks.
+    fn validate(&self, full: bool) -> Result<()> {
         let name = match self.program {
             Program::Path(p) | Program::Search(p) => p,
         };
@@ -465,6 +519,9 @@ impl<'a> Spawn<'a> {
             return Err(Errno::EINVAL);
         }
         if attrs.process_group.is_some_and(|g| g < 0) || attrs.namespaces.unknown_bits() != 0 {
+            return Err(Errno::EINVAL);
+        }
+        if attrs.sigignore.contains(Signal::SIGKILL) || attrs.sigignore.contains(Signal::SIGSTOP) {
             return Err(Errno::EINVAL);
         }
         if attrs.id_maps.is_some() && !attrs.namespaces.contains(Namespaces::USER) {
@@ -492,7 +549,59 @@ impl<'a> Spawn<'a> {
         {
             return Err(Errno::E2BIG);
         }
+        // -1 would mean "unchanged" to the kernel: the child would keep our ids.
+        let unchanged = |id: u32| id == u32::MAX;
+        if full
+            && (attrs.uid.is_some_and(unchanged)
+                || attrs.gid.is_some_and(unchanged)
+                || attrs
+                    .groups
+                    .is_some_and(|g| g.iter().copied().any(unchanged)))
+        {
+            return Err(Errno::EINVAL);
+        }
         Ok(())
+    }
+}
+
+/// [`Spawn::exec`] once the request is checked: the child's steps, in this process.
+fn exec_in_place(req: &Spawn<'_>) -> Errno {
+    let mask = match AllBlocked::new() {
+        Ok(mask) => mask,
+        Err(e) => return e,
+    };
+    let report = Report {
+        mark: AtomicU32::new(0),
+        errno: AtomicI32::new(0),
+    };
+    let ctx = in_child::Context {
+        req,
+        report: &report,
+        err_pipe: -1,
+        sync_child_end: -1,
+        sync_parent_end: -1,
+        // Our own parent: the one whose death the signal is about.
+        parent_pid: if req.attrs.parent_death_signal.is_some() {
+            process::getppid()
+        } else {
+            0
+        },
+        mask: req.attrs.sigmask.unwrap_or(mask.previous()),
+        // exec resets the handlers itself.
+        reset_handlers: false,
+        path: search_path(req),
+    };
+    let mut err_pipe = -1;
+    let Err(err) = in_child::run::<true>(&ctx, &mut err_pipe);
+    drop(mask);
+    err
+}
+
+/// The directories `Program::Search` tries: the child's `PATH`, or the default.
+fn search_path<'a>(req: &Spawn<'a>) -> &'a [u8] {
+    match req.program {
+        Program::Search(_) => req.envp.var(b"PATH").unwrap_or(in_child::DEFAULT_PATH),
+        Program::Path(_) => &[],
     }
 }
 
@@ -548,8 +657,10 @@ fn spawn_checked(req: &Spawn<'_>, full: bool) -> Result<Child> {
     } else {
         None
     };
+    // A socket pair, not a pipe: the go byte is sent with MSG_NOSIGNAL, so a child that died
+    // before reading it gives us EPIPE, never a SIGPIPE (the mask is restored by then).
     let sync = if concurrent {
-        Some(fd::pipe2(OFlags::empty())?)
+        Some(socket_pair()?)
     } else {
         None
     };
@@ -572,8 +683,8 @@ fn spawn_checked(req: &Spawn<'_>, full: bool) -> Result<Child> {
         req,
         report: &report,
         err_pipe: pipe.as_ref().map_or(-1, |(_, w)| w.as_raw_fd()),
-        sync_pipe: sync.as_ref().map_or(-1, |(r, _)| r.as_raw_fd()),
-        sync_pipe_write: sync.as_ref().map_or(-1, |(_, w)| w.as_raw_fd()),
+        sync_child_end: sync.as_ref().map_or(-1, |(r, _)| r.as_raw_fd()),
+        sync_parent_end: sync.as_ref().map_or(-1, |(_, w)| w.as_raw_fd()),
         // Only the parent-death check needs it: spare the syscall otherwise.
         parent_pid: if attrs.parent_death_signal.is_some() {
             process::getpid()
@@ -582,10 +693,7 @@ fn spawn_checked(req: &Spawn<'_>, full: bool) -> Result<Child> {
         },
         mask: attrs.sigmask.unwrap_or(mask.previous()),
         reset_handlers: false,
-        path: match req.program {
-            Program::Search(_) => req.envp.var(b"PATH").unwrap_or(in_child::DEFAULT_PATH),
-            Program::Path(_) => &[],
-        },
+        path: search_path(req),
     };
     let stack_range = stack.as_ref().map(|s| {
         let guard = crate::sys::page_size();
@@ -611,8 +719,9 @@ fn spawn_checked(req: &Spawn<'_>, full: bool) -> Result<Child> {
             err = Some(e);
         }
         // Go (or, on error, EOF when `w` is dropped: the child then exits without exec'ing).
+        // EPIPE: the child is already gone; its errno (or its death) is read below.
         if err.is_none() {
-            let _ = fd::write_all(w.as_raw_fd(), b"g");
+            let _ = send_go(w.as_raw_fd());
         }
     }
     if let Some((r, w)) = pipe {
@@ -726,6 +835,49 @@ fn clone_once(
     // concurrent one on its own mapped stack that outlives it; `ctx` outlives the child's use of
     // it; `in_child::entry` only makes syscalls on memory prepared here.
     unsafe { crate::clone::clone3(&req, entry, ctx as *const _ as usize) }
+}
+
+/// A connected pair of Unix stream sockets, close-on-exec.
+fn socket_pair() -> Result<(OwnedFd, OwnedFd)> {
+    const AF_UNIX: usize = 1;
+    const SOCK_STREAM: usize = 1;
+    let mut fds: [RawFd; 2] = [-1, -1];
+    // SAFETY: the kernel writes two ints into `fds`.
+    Errno::result(unsafe {
+        crate::sys::syscall!(
+            SOCKETPAIR,
+            AF_UNIX,
+            SOCK_STREAM | fd::oflags::O_CLOEXEC.bits() as usize,
+            0usize,
+            fds.as_mut_ptr()
+        )
+    })?;
+    // SAFETY: the kernel just created both; nothing else owns them.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// Sends the one-byte go signal on the id-map socket, without SIGPIPE.
+fn send_go(socket: RawFd) -> Result<()> {
+    const MSG_NOSIGNAL: usize = 0x4000;
+    let go = b"g";
+    loop {
+        // SAFETY: the kernel reads one byte from `go`; no address.
+        let sent = Errno::result(unsafe {
+            crate::sys::syscall!(
+                SENDTO,
+                socket,
+                go.as_ptr(),
+                1usize,
+                MSG_NOSIGNAL,
+                0usize,
+                0usize
+            )
+        });
+        match sent {
+            Err(Errno::EINTR) => {}
+            other => return other.map(drop),
+        }
+    }
 }
 
 /// Reads the child's report from the error pipe: `None` at EOF (it exec'd), else its errno.

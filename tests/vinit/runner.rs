@@ -13,6 +13,10 @@
 //! namespace (`unshare --pid --fork --mount-proc`, as root). A mode that cannot work here is a
 //! visible skip with the reason ([`Mode::check`]). Everything has a deadline: a run that outlives
 //! it is killed with its descendants and the test fails, saying what vinit wrote.
+//!
+//! The same runs work with real tini in vinit's place ([`Init::Tini`], the `_of` functions), for
+//! the differential suite `tests/vinit_tini.rs`: Debian's static build (`/usr/bin/tini-static`,
+//! or `$VSPAWN_TINI`), run natively only (there is no tini for the emulated architectures here).
 
 #![allow(dead_code)]
 
@@ -59,6 +63,69 @@ fn build_libc_free() -> Result<PathBuf, String> {
     let args = ["--release", "--bin", "vinit"];
     let built = crate::common::nested_cargo_build("vinit-test", &args, "vinit")?;
     Ok(built.join("release").join("vinit"))
+}
+
+/// Which init runs PROGRAM.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Init {
+    /// vinit, the binary under test.
+    Vinit,
+    /// Real tini, the anchor of the differential suite.
+    Tini,
+}
+
+impl Init {
+    /// The binary, or why there is none here (a reason to skip).
+    pub fn path(self) -> Result<&'static Path, String> {
+        match self {
+            Init::Vinit => vinit_path(),
+            Init::Tini => tini_path(),
+        }
+    }
+
+    /// `Ok` if this init can run in `mode` here, else why not (a reason to skip).
+    pub fn check(self, mode: Mode) -> Result<(), String> {
+        self.path()?;
+        mode.check()
+    }
+}
+
+/// The tini binary, or why there is none (a reason to skip).
+pub fn tini_path() -> Result<&'static Path, String> {
+    static PATH: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    PATH.get_or_init(find_tini)
+        .as_ref()
+        .map(PathBuf::as_path)
+        .map_err(Clone::clone)
+}
+
+fn find_tini() -> Result<PathBuf, String> {
+    if let Some(emulator) = crate::common::emulator() {
+        return Err(format!(
+            "no tini for {} here (Debian's tini is the host's): the tini comparison runs \
+             natively, vinit's own behaviour is checked under {emulator} by the vinit tests",
+            std::env::consts::ARCH
+        ));
+    }
+    if std::env::var_os("VSPAWN_VM").is_some() {
+        return Err(
+            "no tini in the test VM (it holds busybox and the test binaries): the tini \
+                    comparison runs natively, vinit's own behaviour is checked here by the vinit \
+                    tests"
+                .into(),
+        );
+    }
+    let path = std::env::var_os("VSPAWN_TINI")
+        .filter(|p| !p.is_empty())
+        .map_or_else(|| PathBuf::from("/usr/bin/tini-static"), PathBuf::from);
+    if path.exists() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "no tini at {} (scripts/setup installs Debian's tini; VSPAWN_TINI names another)",
+            path.display()
+        ))
+    }
 }
 
 /// How vinit runs.
@@ -119,6 +186,16 @@ fn probe_pid1() -> Result<(), String> {
 /// The command that runs vinit in `mode` with `args`, then `--` and `program`; its environment
 /// is only [`PATH`].
 pub fn command(mode: Mode, args: &[&str], program: &[&str]) -> Result<Command, String> {
+    command_of(Init::Vinit, mode, args, program)
+}
+
+/// [`command`] for `init`.
+pub fn command_of(
+    init: Init,
+    mode: Mode,
+    args: &[&str],
+    program: &[&str],
+) -> Result<Command, String> {
     let mut line: Vec<&str> = Vec::new();
     if mode == Mode::Subreaper {
         line.push("-s");
@@ -126,7 +203,7 @@ pub fn command(mode: Mode, args: &[&str], program: &[&str]) -> Result<Command, S
     line.extend(args);
     line.push("--");
     line.extend(program);
-    let mut command = raw_command(&line)?;
+    let mut command = raw_command_of(init, &line)?;
     if mode == Mode::Pid1 {
         let inner = std::mem::replace(&mut command, Command::new("unshare"));
         command
@@ -140,6 +217,16 @@ pub fn command(mode: Mode, args: &[&str], program: &[&str]) -> Result<Command, S
 
 /// The command that runs vinit with exactly `args` (directly, or through qemu-user).
 pub fn raw_command(args: &[&str]) -> Result<Command, String> {
+    raw_command_of(Init::Vinit, args)
+}
+
+/// [`raw_command`] for `init` (tini always runs directly).
+pub fn raw_command_of(init: Init, args: &[&str]) -> Result<Command, String> {
+    if init == Init::Tini {
+        let mut command = Command::new(tini_path()?);
+        command.args(args).env_clear().env("PATH", PATH);
+        return Ok(command);
+    }
     let vinit = vinit_path()?;
     let mut command = crate::common::target_command(vinit);
     command.args(args).env_clear().env("PATH", PATH);
@@ -204,8 +291,19 @@ pub fn start(
     program: &[&str],
     setup: impl FnOnce(&mut Command),
 ) -> Result<Running, String> {
-    mode.check()?;
-    let mut command = command(mode, args, program)?;
+    start_of(Init::Vinit, mode, args, program, setup)
+}
+
+/// [`start`] for `init`.
+pub fn start_of(
+    init: Init,
+    mode: Mode,
+    args: &[&str],
+    program: &[&str],
+    setup: impl FnOnce(&mut Command),
+) -> Result<Running, String> {
+    init.check(mode)?;
+    let mut command = command_of(init, mode, args, program)?;
     command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -268,6 +366,49 @@ impl Running {
                 panic!("no line from PROGRAM within {timeout:?} ({e}); vinit: {finished:?}")
             }
         }
+    }
+
+    /// The next line on stdout as [`Running::line`], or `None` as soon as vinit (or the
+    /// launcher) has exited without one.
+    pub fn line_or_exit(&mut self, timeout: Duration) -> Option<String> {
+        self.line_or_exit_killing(timeout, &[])
+    }
+
+    /// [`Running::line_or_exit`], killing `orphans` (processes that hold stdout and outlive
+    /// vinit) once vinit has exited, so that the last lines end with the pipe's EOF.
+    pub fn line_or_exit_killing(&mut self, timeout: Duration, orphans: &[i32]) -> Option<String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(2)) {
+                return Some(line);
+            }
+            let child = self.child.as_mut().expect("child");
+            if child.try_wait().expect("try_wait vinit").is_some() {
+                for &pid in orphans {
+                    // SAFETY: kill has no memory arguments.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                }
+                // A line written just before the exit may still be on its way: the channel
+                // ends at the pipe's EOF.
+                return self.lines.recv_timeout(Duration::from_secs(5)).ok();
+            }
+            if Instant::now() >= deadline {
+                let finished = self.kill();
+                panic!("no line and no exit within {timeout:?}; vinit: {finished:?}")
+            }
+        }
+    }
+
+    /// Whether vinit exits within `timeout` (it is left running if not).
+    pub fn exits_within(&mut self, timeout: Duration) -> bool {
+        let child = self.child.as_mut().expect("child");
+        wait_for(timeout, || child.try_wait().expect("try_wait vinit")).is_some()
+    }
+
+    /// Sends `sig` to vinit; false if there is no such process any more.
+    pub fn try_signal(&self, sig: i32) -> bool {
+        // SAFETY: kill has no memory arguments.
+        unsafe { libc::kill(self.pid(), sig) == 0 }
     }
 
     /// Sends `sig` to vinit.
@@ -476,10 +617,278 @@ pub fn run(
     program: &[&str],
     timeout: Duration,
 ) -> Result<Finished, String> {
-    Ok(start(mode, args, program, |_| {})?.finish(timeout))
+    run_of(Init::Vinit, mode, args, program, timeout)
+}
+
+/// [`run`] for `init`.
+pub fn run_of(
+    init: Init,
+    mode: Mode,
+    args: &[&str],
+    program: &[&str],
+    timeout: Duration,
+) -> Result<Finished, String> {
+    Ok(start_of(init, mode, args, program, |_| {})?.finish(timeout))
 }
 
 /// Whether we run under an emulator (qemu-user), where each vinit run costs tens of ms.
 pub fn emulated() -> bool {
     crate::common::emulator().is_some()
+}
+
+/// What became of an interactive shell on a terminal (a pty) after it started a command as a
+/// background job (`COMMAND &`), as a user at a prompt would.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BackgroundJob {
+    /// The terminal's foreground group was still the shell's once the job ran.
+    pub shell_kept_foreground: bool,
+    /// The shell still ran the next command line typed.
+    pub shell_answered: bool,
+}
+
+/// Starts an interactive shell (`bash`, else `sh`) in a new session on a pty, types
+/// `command &` (`command` as [`raw_command_of`] makes it, without its environment), waits until a
+/// process runs `running` (the job's program), and sees what became of the shell; then kills the
+/// job's processes and the shell.
+pub fn background_job_of_interactive_shell(
+    command: &Command,
+    running: &[&str],
+) -> Result<BackgroundJob, String> {
+    let mut line: Vec<String> = vec![command.get_program().to_string_lossy().into_owned()];
+    line.extend(command.get_args().map(|a| a.to_string_lossy().into_owned()));
+    if line
+        .iter()
+        .any(|w| w.is_empty() || w.contains([' ', '\'', '"', '\\', '$']))
+    {
+        return Err(format!("a word of {line:?} would need quoting"));
+    }
+    let (leader, follower) = open_pty();
+    let bash = Path::new("/bin/bash").exists();
+    let mut shell = Command::new(if bash { "bash" } else { "sh" });
+    if bash {
+        shell.args(["--norc", "--noprofile", "--noediting"]);
+    }
+    shell
+        .arg("-i")
+        .env_clear()
+        .env("PATH", PATH)
+        .env("PS1", "$ ")
+        .env("TERM", "dumb");
+    in_session_on(&mut shell, &follower, &[0, 1, 2]);
+    let mut child = spawn(&mut shell);
+    drop(follower);
+    let shell_pid = child.id() as i32;
+    let mut output = leader.try_clone().expect("dup the pty");
+    let (send, screen) = channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        let mut chunk = [0u8; 4096];
+        // Ends with EIO once the shell and its jobs have closed the terminal.
+        while let Ok(n @ 1..) = output.read(&mut chunk) {
+            if send.send(chunk[..n].to_vec()).is_err() {
+                return;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let mut wait_for_text = |text: &str, timeout: Duration| -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if String::from_utf8_lossy(&seen).contains(text) {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match screen.recv_timeout(left) {
+                Ok(bytes) => seen.extend(bytes),
+                Err(_) => return false,
+            }
+        }
+    };
+    // A shell that is gone leaves nobody to read: the answer then does not come.
+    let type_line = |text: &str| {
+        let _ = (&leader).write_all(format!("{text}\n").as_bytes());
+    };
+    // The answer holds a sum, so that the echo of the typed line does not count.
+    type_line("echo started-$((40+2))");
+    assert!(
+        wait_for_text("started-42", Duration::from_secs(20)),
+        "the shell did not start"
+    );
+    type_line(&format!("{} &", line.join(" ")));
+    // Until the job runs, or the shell is gone (a shell that lost its terminal exits at once,
+    // and hangs up its jobs as it goes).
+    let job = wait_for(Duration::from_secs(20), || {
+        let found = processes_running(running);
+        if !found.is_empty() {
+            return Some(Some(found));
+        }
+        let shell_gone = child.try_wait().expect("try_wait the shell").is_some();
+        shell_gone.then_some(None)
+    });
+    let job = job.unwrap_or_else(|| panic!("{running:?} did not start and the shell runs on"));
+    let foreground = {
+        use std::os::fd::AsRawFd;
+        // SAFETY: tcgetpgrp on an fd this process owns.
+        unsafe { libc::tcgetpgrp(leader.as_raw_fd()) }
+    };
+    let job = job.unwrap_or_default();
+    // Two lines: the shell may have been reading the first one already when the job took the
+    // terminal; the read for the second begins after it in any case.
+    type_line("echo alive-$((40+2))");
+    let mut shell_answered = wait_for_text("alive-42", Duration::from_secs(10));
+    if shell_answered {
+        type_line("echo again-$((40+2))");
+        shell_answered = wait_for_text("again-42", Duration::from_secs(10));
+    }
+    for pid in job.iter().copied().chain(descendants_of(shell_pid)) {
+        // SAFETY: kill has no memory arguments.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    Ok(BackgroundJob {
+        shell_kept_foreground: foreground == shell_pid && !job.is_empty(),
+        shell_answered,
+    })
+}
+
+/// Waits until the process `pid` (an init) sleeps in `rt_sigtimedwait`, its main loop: what it
+/// does between starting PROGRAM and that wait (closing its files, leaving its directory) is
+/// then done. Read from `/proc/<pid>/wchan`; where the kernel does not name the function there,
+/// a pause has to do.
+pub fn wait_until_in_signal_wait(pid: i32) {
+    let in_wait = || {
+        let wchan = std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default();
+        match wchan.as_str() {
+            "" | "0" => None,
+            name => Some(name.contains("sigtimedwait")),
+        }
+    };
+    match in_wait() {
+        None => std::thread::sleep(Duration::from_millis(200)),
+        Some(_) => {
+            let waiting = wait_for(Duration::from_secs(20), || in_wait()?.then_some(()));
+            assert!(waiting.is_some(), "process {pid} never waited for a signal");
+        }
+    }
+}
+
+/// A pty: the leader (the side a terminal emulator holds) and the follower (the terminal).
+pub fn open_pty() -> (std::fs::File, std::os::fd::OwnedFd) {
+    use std::os::fd::FromRawFd;
+    let (mut leader, mut follower) = (0, 0);
+    // SAFETY: openpty writes the two fds; the other arguments may be null.
+    let opened = unsafe {
+        libc::openpty(
+            &mut leader,
+            &mut follower,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(opened, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: openpty returned two fds that nothing else owns.
+    unsafe {
+        (
+            std::fs::File::from_raw_fd(leader),
+            std::os::fd::OwnedFd::from_raw_fd(follower),
+        )
+    }
+}
+
+/// Makes the child of `command` the leader of a new session whose controlling terminal is
+/// `tty`, which it gets as the fds `on` too.
+pub fn in_session_on(command: &mut Command, tty: &std::os::fd::OwnedFd, on: &'static [i32]) {
+    use std::os::fd::AsRawFd;
+    let tty = tty.as_raw_fd();
+    // SAFETY: setsid, ioctl and dup2 are async-signal-safe and use an fd this process owns
+    // (the caller keeps `tty` open until the spawn has returned).
+    unsafe {
+        command.pre_exec(move || {
+            if libc::setsid() < 0 || libc::ioctl(tty, libc::TIOCSCTTY, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            for &fd in on {
+                if libc::dup2(tty, fd) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Whether PROGRAM's group gets the terminal's foreground when `init` runs in a new session
+/// whose controlling terminal (a pty) is its stdin, its own group in the foreground: PROGRAM
+/// reports its group and the terminal's foreground group (fields 5 and 8 of its stat).
+pub fn program_gets_the_foreground(init: Init) -> Result<bool, String> {
+    let (_leader, follower) = open_pty();
+    let script = "cut -d' ' -f5,8 /proc/$$/stat";
+    let run = start_of(init, Mode::Plain, &[], &["sh", "-c", script], |command| {
+        in_session_on(command, &follower, &[0])
+    })?;
+    let finished = run.finish(Duration::from_secs(20));
+    assert_eq!(finished.code, Some(0), "{finished:?}");
+    let (pgrp, tpgid) = finished.stdout[0].split_once(' ').expect("two fields");
+    Ok(pgrp == tpgid)
+}
+
+/// Gives the child of `command` the fd `fd` (open in this process) as its fd 5, not
+/// close-on-exec.
+pub fn with_fd_5(command: &mut Command, fd: i32) {
+    // SAFETY: dup2 and fcntl are async-signal-safe and work on fds this process owns (the
+    // caller keeps `fd` open until the spawn has returned).
+    unsafe {
+        command.pre_exec(move || {
+            // dup2 onto itself would leave close-on-exec set (the pipe may be fd 5 already:
+            // under qemu-user the fds of qemu itself come first).
+            let done = if fd == 5 {
+                libc::fcntl(5, libc::F_SETFD, 0)
+            } else {
+                libc::dup2(fd, 5)
+            };
+            if done < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+/// `SigIgn`, `SigBlk` and `SigCgt` of `/proc/self/status` in `lines`.
+pub fn signal_fields(lines: &[String]) -> [String; 3] {
+    ["SigIgn", "SigBlk", "SigCgt"].map(|key| {
+        let prefix = format!("{key}:\t");
+        lines
+            .iter()
+            .find_map(|l| l.strip_prefix(&prefix).map(str::to_string))
+            .unwrap_or_else(|| panic!("no {key} in {lines:?}"))
+    })
+}
+
+/// The signal state PROGRAM (`cat /proc/self/status`) sees under `init`, and the one the same
+/// command sees when the test starts it itself, both with `ignored` ignored and `blocked`
+/// blocked in the starting process.
+pub fn signal_state_seen_by_child(
+    init: Init,
+    mode: Mode,
+    ignored: &'static [i32],
+    blocked: &'static [i32],
+) -> Result<([String; 3], [String; 3]), String> {
+    let program = ["cat", "/proc/self/status"];
+    let run = start_of(init, mode, &[], &program, |command| {
+        with_signals(command, ignored, blocked)
+    })?;
+    let finished = run.finish(Duration::from_secs(20));
+    assert_eq!(finished.code, Some(0), "{finished:?}");
+    let mut direct = Command::new(program[0]);
+    direct.args(&program[1..]);
+    with_signals(&mut direct, ignored, blocked);
+    let output = output(&mut direct);
+    let lines: Vec<String> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    Ok((signal_fields(&finished.stdout), signal_fields(&lines)))
 }

@@ -6,16 +6,25 @@
 //! argument (`-e2`, `-e 2`); `--` ends the options; `--version` and `--help` are the only long
 //! options. The parser works on bytes and allocates nothing; `tests/vinit.rs` includes this file
 //! to test it on every target.
+//!
+//! The environment: tini's variables (`TINI_SUBREAPER`, `TINI_KILL_PROCESS_GROUP`,
+//! `TINI_VERBOSITY`) mean what they mean to tini, so that an image written for tini keeps its
+//! settings; vinit's own (`VINIT_*`) mean the same. A flag is on when any of its variables is set
+//! (to anything, even empty) or its option given. The verbosity starts at `VINIT_VERBOSITY` if
+//! set, else `TINI_VERBOSITY` if set, else 1, and each `-v` adds one (tini lets its variable
+//! replace the `-v` count instead). An empty value is 0 for both; `TINI_VERBOSITY` is read as C's
+//! `atoi` reads it (tini's way: leading digits, anything else 0), `VINIT_VERBOSITY` must be a
+//! number.
 
 use core::fmt;
 
-use vspawn::signal::Signal;
+use vspawn::signal::{SigSet, Signal};
 
 /// The synopsis, two lines (a macro, for `concat!`).
 macro_rules! usage {
     () => {
-        "usage: vinit [-s] [-g] [-p SIGNAL] [-e CODE]... [-w] [-v]... [-t SECONDS] [--] PROGRAM \
-         [ARG]...\n       vinit --version | -h\n"
+        "usage: vinit [-s] [-g] [-p SIGNAL] [-e CODE]... [-r FROM:TO]... [-w] [-v]... \
+         [-t SECONDS]\n             [--] PROGRAM [ARG]...\n       vinit --version | -h | -l\n"
     };
 }
 
@@ -31,14 +40,18 @@ and faults), and reaps zombies. Exits with PROGRAM's exit code, or 128+N if sign
   -g          forward signals to PROGRAM's whole process group
   -p SIGNAL   the signal vinit gets when its parent dies (KILL, SIGKILL, 9)
   -e CODE     exit 0 instead of CODE (0-255); repeatable
+  -r FROM:TO  forward signal FROM as signal TO (TERM:QUIT, 15:3; TO 0: drop FROM); repeatable
   -w          warn when reaping a process other than PROGRAM
   -v          more messages (-vv, -vvv)
   -t SECONDS  once PROGRAM has exited, SIGTERM the others (every process as PID 1, else
               vinit's descendants), then SIGKILL those left after SECONDS
   --version   print the version
   -h, --help  print this help
+  -l          print the licence
 
-Environment: VINIT_SUBREAPER (-s), VINIT_KILL_PROCESS_GROUP (-g), VINIT_VERBOSITY=N (default 1)
+Environment (tini's names work too): VINIT_SUBREAPER or TINI_SUBREAPER (-s),
+VINIT_KILL_PROCESS_GROUP or TINI_KILL_PROCESS_GROUP (-g), VINIT_VERBOSITY=N or TINI_VERBOSITY=N
+(default 1; each -v adds one)
 "
 );
 
@@ -59,6 +72,8 @@ pub enum Parsed {
     Help,
     /// Print the version and exit 0.
     Version,
+    /// Print the licence and exit 0.
+    Licence,
     /// Run the program at index `program` of `argv`, with the arguments after it.
     Run {
         /// The settings from the options and the environment.
@@ -79,6 +94,8 @@ pub struct Options {
     pub parent_death_signal: Option<Signal>,
     /// `-e CODE`: exit codes reported as 0.
     pub remap_exit: ExitCodes,
+    /// `-r FROM:TO`: the signal forwarded for each signal received.
+    pub rewrites: Rewrites,
     /// `-w`: warn when reaping a process other than the child.
     pub warn_on_reap: bool,
     /// `VINIT_VERBOSITY`, then one more per `-v`.
@@ -94,6 +111,7 @@ impl Default for Options {
             kill_process_group: false,
             parent_death_signal: None,
             remap_exit: ExitCodes::EMPTY,
+            rewrites: Rewrites::NONE,
             warn_on_reap: false,
             verbosity: DEFAULT_VERBOSITY,
             grace_seconds: None,
@@ -120,6 +138,61 @@ impl ExitCodes {
     }
 }
 
+/// What vinit forwards for each signal it receives: the same signal unless `-r` said otherwise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rewrites([u8; NSIG]);
+
+/// The highest signal number.
+const NSIG: usize = 64;
+
+impl Rewrites {
+    /// Every signal forwarded as itself.
+    pub const NONE: Rewrites = {
+        let mut table = [0u8; NSIG];
+        let mut i = 0;
+        while i < NSIG {
+            table[i] = i as u8 + 1;
+            i += 1;
+        }
+        Rewrites(table)
+    };
+
+    /// What to forward for `sig`: a signal, or `None` to drop it (`-r FROM:0`).
+    pub fn get(&self, sig: Signal) -> Option<Signal> {
+        let to = self.0.get(usize::try_from(sig.raw() - 1).ok()?)?;
+        Signal::new(i32::from(*to))
+    }
+
+    /// Forwards `from` as `to` (`None`: drops it).
+    pub fn set(&mut self, from: Signal, to: Option<Signal>) {
+        if let Some(slot) = self
+            .0
+            .get_mut(usize::try_from(from.raw() - 1).unwrap_or(NSIG))
+        {
+            *slot = to.map_or(0, |to| to.raw() as u8);
+        }
+    }
+}
+
+/// Signals that report a fault of the process they are sent to: never forwarded (if one is sent
+/// to vinit with `kill`, it is taken and dropped; a real fault in vinit kills it whatever the
+/// mask).
+pub const SYNCHRONOUS: SigSet = SigSet::EMPTY
+    .with(Signal::SIGSEGV)
+    .with(Signal::SIGBUS)
+    .with(Signal::SIGILL)
+    .with(Signal::SIGFPE)
+    .with(Signal::SIGABRT)
+    .with(Signal::SIGTRAP)
+    .with(Signal::SIGSYS);
+
+/// Signals vinit never forwards, which `-r` therefore cannot name as FROM: the faults,
+/// `SIGCHLD` (vinit's own), `SIGKILL` and `SIGSTOP` (they never reach it).
+pub const NOT_FORWARDED: SigSet = SYNCHRONOUS
+    .with(Signal::SIGCHLD)
+    .with(Signal::SIGKILL)
+    .with(Signal::SIGSTOP);
+
 /// A command line vinit cannot run: the message for standard error (exit status 1).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum UsageError<'a> {
@@ -137,6 +210,8 @@ pub enum UsageError<'a> {
     BadExitCode(&'a [u8]),
     /// `-t` with something that is not a number of seconds.
     BadSeconds(&'a [u8]),
+    /// `-r` with something that is not `FROM:TO`, FROM a signal vinit forwards, TO a signal or 0.
+    BadRewrite(&'a [u8]),
     /// `VINIT_VERBOSITY` is not a number.
     BadVerbosity(&'a [u8]),
 }
@@ -157,6 +232,11 @@ impl UsageError<'_> {
             UsageError::BadSignal(value) => ("'", value, "' is not a signal"),
             UsageError::BadExitCode(value) => ("'", value, "' is not an exit code (0-255)"),
             UsageError::BadSeconds(value) => ("'", value, "' is not a number of seconds"),
+            UsageError::BadRewrite(value) => (
+                "'",
+                value,
+                "' is not FROM:TO (FROM a signal vinit forwards, TO a signal or 0)",
+            ),
             UsageError::BadVerbosity(value) => ("VINIT_VERBOSITY='", value, "' is not a number"),
         }
     }
@@ -193,14 +273,16 @@ pub fn parse<'a>(
     getenv: impl Fn(&str) -> Option<&'a [u8]>,
 ) -> Result<Parsed, UsageError<'a>> {
     let mut options = Options::default();
-    if getenv("VINIT_SUBREAPER").is_some() {
-        options.subreaper = true;
-    }
-    if getenv("VINIT_KILL_PROCESS_GROUP").is_some() {
-        options.kill_process_group = true;
-    }
+    let set = |vinit, tini| getenv(vinit).is_some() || getenv(tini).is_some();
+    options.subreaper = set("VINIT_SUBREAPER", "TINI_SUBREAPER");
+    options.kill_process_group = set("VINIT_KILL_PROCESS_GROUP", "TINI_KILL_PROCESS_GROUP");
     if let Some(value) = getenv("VINIT_VERBOSITY") {
-        options.verbosity = decimal(value).ok_or(UsageError::BadVerbosity(value))?;
+        options.verbosity = match value {
+            b"" => 0,
+            _ => decimal(value).ok_or(UsageError::BadVerbosity(value))?,
+        };
+    } else if let Some(value) = getenv("TINI_VERBOSITY") {
+        options.verbosity = atoi(value);
     }
 
     let mut args = argv.into_iter();
@@ -231,11 +313,12 @@ pub fn parse<'a>(
                     rest = after;
                     match option {
                         b'h' => return Ok(Parsed::Help),
+                        b'l' => return Ok(Parsed::Licence),
                         b's' => options.subreaper = true,
                         b'g' => options.kill_process_group = true,
                         b'w' => options.warn_on_reap = true,
                         b'v' => options.verbosity = options.verbosity.saturating_add(1),
-                        b'p' | b'e' | b't' => {
+                        b'p' | b'e' | b't' | b'r' => {
                             // The value: the rest of this argument, or the next one.
                             let value = if rest.is_empty() {
                                 index += 1;
@@ -264,7 +347,7 @@ pub fn parse<'a>(
     Err(UsageError::MissingProgram)
 }
 
-/// Applies `-p`, `-e` or `-t` with its value.
+/// Applies `-p`, `-e`, `-t` or `-r` with its value.
 fn set_valued<'a>(
     options: &mut Options,
     option: u8,
@@ -281,9 +364,61 @@ fn set_valued<'a>(
                 .remap_exit
                 .insert(code.ok_or(UsageError::BadExitCode(value))?);
         }
-        _ => options.grace_seconds = Some(decimal(value).ok_or(UsageError::BadSeconds(value))?),
+        b't' => {
+            options.grace_seconds = Some(decimal(value).ok_or(UsageError::BadSeconds(value))?);
+        }
+        _ => {
+            let (from, to) = parse_rewrite(value).ok_or(UsageError::BadRewrite(value))?;
+            options.rewrites.set(from, to);
+        }
     }
     Ok(())
+}
+
+/// `-r`'s value: `FROM:TO`, both as `-p` reads a signal, TO possibly `0` (drop FROM).
+fn parse_rewrite(value: &[u8]) -> Option<(Signal, Option<Signal>)> {
+    let colon = value.iter().position(|&b| b == b':')?;
+    let from = parse_signal(value.get(..colon)?)?;
+    let to = value.get(colon + 1..)?;
+    let to = match to {
+        b"0" => None,
+        _ => Some(parse_signal(to)?),
+    };
+    (!NOT_FORWARDED.contains(from)).then_some((from, to))
+}
+
+/// The number C's `atoi` reads from `bytes`, as tini reads `TINI_VERBOSITY` into an unsigned
+/// value: blanks, a sign, then the digits up to the first other byte (none: 0). glibc's `atoi` is
+/// `(int)strtol(s, NULL, 10)`: the value saturates at the range of C's `long` (64 bits, or 32 on
+/// i686 and armv7) and is then cut to an `int`, so a negative value wraps around (`-1` shows
+/// everything, as in tini) and `4294967295` is `-1` on a 64-bit target but `INT_MAX` on a 32-bit
+/// one.
+pub fn atoi(bytes: &[u8]) -> u32 {
+    let mut rest = bytes;
+    while let [b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r', tail @ ..] = rest {
+        rest = tail;
+    }
+    let negative = rest.first() == Some(&b'-');
+    if let [b'+' | b'-', tail @ ..] = rest {
+        rest = tail;
+    }
+    // strtol's magnitude, saturated at what a `long` of that sign can hold.
+    let long_max = (1u64 << (core::ffi::c_long::BITS - 1)) - 1;
+    let limit = if negative { long_max + 1 } else { long_max };
+    let mut magnitude: u64 = 0;
+    for &digit in rest.iter().take_while(|b| b.is_ascii_digit()) {
+        magnitude = magnitude
+            .saturating_mul(10)
+            .saturating_add(u64::from(digit - b'0'))
+            .min(limit);
+    }
+    // The `long` in two's complement, cut to an `int`: its low 32 bits.
+    let long = if negative {
+        magnitude.wrapping_neg()
+    } else {
+        magnitude
+    };
+    long as u32
 }
 
 /// `-p`'s value, as `Signal::parse` reads it (`SIGTERM`, `TERM` in any case, `15`, `RTMIN+n`),

@@ -13,20 +13,8 @@ use vspawn::signal::{SigSet, Signal, rt_sigtimedwait};
 use vspawn::wait::{ExitStatus, wait4, wflags};
 
 use crate::descendants::signal_descendants;
-use crate::options::Options;
+use crate::options::{Options, SYNCHRONOUS};
 use crate::out::{Line, Log};
-
-/// Signals that report a fault of the process they are sent to: never forwarded (if one is sent
-/// to vinit with `kill`, it is taken and dropped; a real fault in vinit kills it whatever the
-/// mask).
-const SYNCHRONOUS: SigSet = SigSet::EMPTY
-    .with(Signal::SIGSEGV)
-    .with(Signal::SIGBUS)
-    .with(Signal::SIGILL)
-    .with(Signal::SIGFPE)
-    .with(Signal::SIGABRT)
-    .with(Signal::SIGTRAP)
-    .with(Signal::SIGSYS);
 
 /// vinit's state while PROGRAM runs and after.
 pub struct Supervisor<'a> {
@@ -82,21 +70,26 @@ impl<'a> Supervisor<'a> {
                     .str(" (not forwarded)")
                     .print();
             }
-        } else {
+        } else if let Some(forwarded) = self.options.rewrites.get(sig) {
             let (target, what) = if self.options.kill_process_group {
                 (-self.child, "process group ")
             } else {
                 (self.child, "process ")
             };
-            let sent = process::kill(target, Some(sig));
+            let sent = process::kill(target, Some(forwarded));
             if let Some(line) = &mut self.log.debug() {
-                line.str("forwarded ").signal(sig).str(" to ").str(what);
-                line.int(self.child as u32);
+                line.str("forwarded ").signal(sig);
+                if forwarded != sig {
+                    line.str(" as ").signal(forwarded);
+                }
+                line.str(" to ").str(what).int(self.child as u32);
                 if let Err(e) = sent {
                     line.str(": ").errno(e);
                 }
                 line.print();
             }
+        } else if let Some(line) = &mut self.log.debug() {
+            line.str("dropped ").signal(sig).str(" (-r)").print();
         }
     }
 
