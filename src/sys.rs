@@ -162,25 +162,33 @@ pub fn page_size() -> usize {
 
 /// `AT_PAGESZ` from the auxiliary vector, where the crate can reach it.
 fn auxv_page_size() -> Option<usize> {
+    const AT_PAGESZ: usize = 6;
+    auxv(AT_PAGESZ).filter(|size| size.is_power_of_two())
+}
+
+/// The value of auxiliary vector entry `key`, where the crate can reach the vector: in a program
+/// entered through [`entry!`](crate::entry!) (which keeps it), or through libc's `getauxval` with
+/// the `std` feature (std links libc). `None` elsewhere, or when the kernel gave no such entry.
+pub(crate) fn auxv(key: usize) -> Option<usize> {
     #[cfg(feature = "std")]
     {
         unsafe extern "C" {
             /// glibc and musl: the value of an auxiliary vector entry, 0 if absent.
             safe fn getauxval(key: core::ffi::c_ulong) -> core::ffi::c_ulong;
         }
-        const AT_PAGESZ: core::ffi::c_ulong = 6;
-        let size = getauxval(AT_PAGESZ) as usize;
-        if size.is_power_of_two() {
-            return Some(size);
+        let value = getauxval(key as core::ffi::c_ulong) as usize;
+        if value != 0 {
+            return Some(value);
         }
     }
     #[cfg(all(feature = "entry", not(feature = "std")))]
     {
-        let size = crate::entry::__getauxval(crate::entry::aux::AT_PAGESZ);
-        if size.is_power_of_two() {
-            return Some(size);
+        let value = crate::entry::__getauxval(key);
+        if value != 0 {
+            return Some(value);
         }
     }
+    let _ = key;
     None
 }
 
