@@ -218,8 +218,10 @@ fn execveat_relative_to_a_directory_fd_runs_the_program() {
     require_execveat!();
     // A directory of our own holding `true`: not /bin, which qemu-user's `-L` sysroot shadows
     // (an open of /bin there gets the sysroot's bin, which has no `true`: ENOENT under 10.0).
+    // A link to /bin/true, not a copy: a copy is written, and a child another test forks
+    // meanwhile keeps the written fd until it execs, so the exec failed once with ETXTBSY.
     let dir = common::scratch_dir("execveat-dir");
-    std::fs::copy("/bin/true", dir.join("true")).unwrap();
+    std::os::unix::fs::symlink("/bin/true", dir.join("true")).unwrap();
     let dir_path = common::cstring(&dir);
     let bin = fd::openat(AT_FDCWD, &dir_path, O_PATH | O_DIRECTORY, Mode::empty()).unwrap();
     let outcome = exec_in_child(Call::Execveat(bin.as_raw_fd(), c"true", 0), &["true"], &[]);
