@@ -21,30 +21,16 @@ mod common;
 #[path = "vinit/runner.rs"]
 mod runner;
 
-use std::io::{BufRead, BufReader};
+#[path = "vinit/containers.rs"]
+#[macro_use]
+mod containers;
+
+use containers::{Ended, ORPHANS_SCRIPT, Run, SOON, TERM_42_SCRIPT};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::mpsc::{Receiver, channel};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
-
-/// Long enough for anything that should happen at once.
-const SOON: Duration = Duration::from_secs(20);
-
-/// Unwraps a result, or skips the test with the reason.
-macro_rules! or_skip {
-    ($result:expr) => {
-        match $result {
-            Ok(value) => value,
-            Err(reason) => skip!("{reason}"),
-        }
-    };
-}
-
-/// The busybox of the root file system (it must be static: the container has no libc).
-const BUSYBOX: &str = "/bin/busybox";
+use std::time::Duration;
 
 /// Which init a container runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,28 +74,10 @@ fn place() -> Result<&'static Place, String> {
 }
 
 fn build_place() -> Result<Place, String> {
-    if let Some(emulator) = common::emulator() {
-        return Err(format!(
-            "runc runs the host's containers, and vinit here is built for {} under {emulator}: \
-             the runc scenarios run natively",
-            std::env::consts::ARCH
-        ));
-    }
-    if std::env::var_os("VSPAWN_VM").is_some() {
-        return Err("no runc in the test VM: the runc scenarios run natively as root".into());
-    }
-    // SAFETY: geteuid has no arguments.
-    if unsafe { libc::geteuid() } != 0 {
-        return Err("runc needs root here: the runc scenarios run natively as root".into());
-    }
+    containers::check_native("runc")?;
     let runc = Command::new("runc").arg("--version").output();
     if !runc.is_ok_and(|o| o.status.success()) {
         return Err("no runc here (scripts/setup installs Debian's runc)".into());
-    }
-    if !is_static(Path::new(BUSYBOX)) {
-        return Err(format!(
-            "{BUSYBOX} is missing or not static (scripts/setup installs busybox-static)"
-        ));
     }
     let vinit = runner::vinit_path()?;
     let tini = runner::tini_path()?;
@@ -122,32 +90,8 @@ fn build_place() -> Result<Place, String> {
         .join("vinit-runc");
     let rootfs = dir.join(format!("rootfs-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    for sub in ["bin", "proc", "dev", "sys", "tmp"] {
-        std::fs::create_dir_all(rootfs.join(sub)).expect("create the root file system");
-    }
-    std::fs::copy(BUSYBOX, rootfs.join("bin/busybox")).expect("copy busybox");
-    for applet in ["sh", "sleep", "usleep", "cat", "echo", "kill", "true"] {
-        std::os::unix::fs::symlink("busybox", rootfs.join("bin").join(applet)).unwrap();
-    }
-    std::fs::copy(vinit, rootfs.join("vinit")).expect("copy vinit");
-    std::fs::copy(tini, rootfs.join("tini")).expect("copy tini");
+    containers::build_rootfs(&rootfs, &[(vinit, "vinit"), (tini, "tini")]);
     Ok(Place { dir, rootfs })
-}
-
-/// Whether the ELF file at `path` has no program interpreter (a static executable).
-fn is_static(path: &Path) -> bool {
-    let Ok(elf) = std::fs::read(path) else {
-        return false;
-    };
-    if elf.len() < 64 || &elf[..4] != b"\x7fELF" || elf[4] != 2 {
-        return false;
-    }
-    let u16_at = |at: usize| u16::from_le_bytes(elf[at..at + 2].try_into().unwrap());
-    let u32_at = |at: usize| u32::from_le_bytes(elf[at..at + 4].try_into().unwrap());
-    let u64_at = |at: usize| u64::from_le_bytes(elf[at..at + 8].try_into().unwrap());
-    let (phoff, phentsize, phnum) = (u64_at(0x20) as usize, u16_at(0x36) as usize, u16_at(0x38));
-    // PT_INTERP (3): a loader.
-    (0..phnum as usize).all(|i| u32_at(phoff + i * phentsize) != 3)
 }
 
 /// A JSON string.
@@ -207,22 +151,7 @@ struct Container {
     place: &'static Place,
     id: String,
     bundle: PathBuf,
-    run: Option<Child>,
-    lines: Option<Receiver<String>>,
-    stderr: Option<JoinHandle<String>>,
-    started: Instant,
-}
-
-/// How `runc run` ended.
-#[derive(Debug)]
-struct Ended {
-    /// `runc run`'s exit status (the container process's).
-    code: Option<i32>,
-    /// stdout lines not taken with [`Container::line`].
-    stdout: Vec<String>,
-    stderr: String,
-    /// From `runc run` to its exit.
-    elapsed: Duration,
+    run: Option<Run>,
 }
 
 impl Container {
@@ -240,9 +169,6 @@ impl Container {
             id,
             bundle,
             run: None,
-            lines: None,
-            stderr: None,
-            started: Instant::now(),
         }
     }
 
@@ -254,56 +180,23 @@ impl Container {
         command
     }
 
-    /// `runc run` in the background, stdout and stderr on pipes.
+    /// `runc run` in the background.
     fn start(mut self) -> Container {
         let mut command = self.runc(&["run", "--bundle"]);
-        command
-            .arg(&self.bundle)
-            .arg(&self.id)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        self.started = Instant::now();
-        let mut child = command.spawn().expect("spawn runc run");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut stderr = child.stderr.take().expect("stderr");
-        let (send, lines) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { return };
-                if send.send(line).is_err() {
-                    return;
-                }
-            }
-        });
-        self.stderr = Some(std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
-            text
-        }));
-        self.run = Some(child);
-        self.lines = Some(lines);
+        command.arg(&self.bundle).arg(&self.id);
+        self.run = Some(Run::spawn(&mut command));
         self
     }
 
     /// The next line of the container's stdout.
     fn line(&mut self) -> String {
-        let got = self.lines.as_ref().expect("started").recv_timeout(SOON);
-        got.unwrap_or_else(|e| panic!("no line from container {} ({e})", self.id))
+        let got = self.run.as_mut().expect("started").line();
+        got.unwrap_or_else(|e| panic!("container {}: {e}", self.id))
     }
 
     /// `runc kill ID SIGNAL`.
     fn kill(&self, signal: &str) {
-        let output = self
-            .runc(&["kill", &self.id, signal])
-            .output()
-            .expect("runc kill");
-        assert!(
-            output.status.success(),
-            "runc kill {} {signal}: {}",
-            self.id,
-            String::from_utf8_lossy(&output.stderr)
-        );
+        containers::succeed(&mut self.runc(&["kill", &self.id, signal]));
     }
 
     /// `runc exec ID ARGS...`, to its end.
@@ -315,31 +208,18 @@ impl Container {
 
     /// Waits for `runc run` to exit (the container's PID 1 has).
     fn wait(&mut self) -> Ended {
-        let child = self.run.as_mut().expect("started");
-        let status = runner::wait_for(SOON, || child.try_wait().expect("try_wait runc"));
-        let Some(status) = status else {
+        let Some(ended) = self.run.as_mut().expect("started").wait() else {
             self.kill("KILL");
             panic!("container {} did not end within {SOON:?}", self.id);
         };
-        let elapsed = self.started.elapsed();
-        let stderr = self.stderr.take().map(|h| h.join().unwrap_or_default());
-        let lines = self.lines.take().expect("started");
-        Ended {
-            code: status.code(),
-            stdout: lines.iter().collect(),
-            stderr: stderr.unwrap_or_default(),
-            elapsed,
-        }
+        ended
     }
 }
 
 impl Drop for Container {
     fn drop(&mut self) {
         let _ = self.runc(&["delete", "--force", &self.id]).output();
-        if let Some(mut child) = self.run.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        drop(self.run.take());
         let _ = std::fs::remove_dir_all(&self.bundle);
     }
 }
@@ -349,9 +229,7 @@ impl Drop for Container {
 /// PROGRAM traps SIGTERM and exits 42 with it; `runc kill ID TERM` goes to the container's PID 1.
 fn term_reaches_program_and_its_status_comes_back(init: Init) {
     let place = or_skip!(place());
-    let script = "trap 'echo got TERM; kill $s; exit 42' TERM\nsleep 1000 & s=$!\necho ready\n\
-                  wait $s";
-    let args = init.args(&[], &["sh", "-c", script]);
+    let args = init.args(&[], &["sh", "-c", TERM_42_SCRIPT]);
     let mut container = Container::new(place, &args).start();
     assert_eq!(container.line(), "ready");
     container.kill("TERM");
@@ -389,17 +267,6 @@ fn runc_exec_failure_inside_is_127_tini() {
 }
 
 // --- Orphans ----------------------------------------------------------------------------------
-
-/// Run by `runc exec`: makes 20 orphans (`usleep 1000` left by a subshell that exits at once),
-/// which the container's PID 1 inherits; waits until none is alive and no process of the
-/// container is a zombie, for at most 2 s; prints how many zombies there are.
-const ORPHANS_SCRIPT: &str = "i=0\nwhile [ $i -lt 20 ]; do (usleep 1000 &); i=$((i+1)); done\n\
-    n=0\nwhile :; do\n  z=0; live=0\n  for f in /proc/[0-9]*/stat; do\n    \
-    read -r pid comm state rest < $f 2>/dev/null || continue\n    \
-    [ \"$state\" = Z ] && z=$((z+1))\n    \
-    [ \"$comm\" = '(usleep)' ] && [ \"$state\" != Z ] && live=$((live+1))\n  done\n  \
-    [ $z = 0 ] && [ $live = 0 ] && break\n  [ $n = 20 ] && break\n  n=$((n+1)); usleep 100000\n\
-    done\necho zombies=$z live=$live";
 
 /// The zombies left in a container whose PID 1 is `init` (with PROGRAM `sleep 1000`) after a
 /// `runc exec` made 20 orphans.
