@@ -820,18 +820,39 @@ mod observe {
             let tag = unique_sleep(50 + init as u32);
             let script = format!("sleep {tag} </dev/null >/dev/null 2>&1 & exit 2");
             let finished = run(init, mode, &[], &["sh", "-c", &script])?;
-            // An orphan the init signalled as it went may take a moment to end.
-            wait_for(Duration::from_secs(1), || {
-                processes_running(&["sleep", &tag]).is_empty().then_some(())
-            });
-            let left = processes_running(&["sleep", &tag]);
-            left.iter().copied().for_each(kill);
-            let orphans = match left.len() {
+            let found = processes_running(&["sleep", &tag]);
+            // An orphan the init signalled before it exited may not have run since: it is on its
+            // way out, not left running.
+            let left = found.iter().filter(|&&pid| !dying(pid)).count();
+            found.iter().copied().for_each(kill);
+            let orphans = match left {
                 1 => "1 orphan".to_string(),
                 n => format!("{n} orphans"),
             };
             Ok(format!("{}, {orphans} left running", ending(&finished)))
         })
+    }
+
+    /// Whether `pid` is on its way out: a signal pending (for itself or its thread group; a
+    /// fatal one is turned into SIGKILL), or exiting already (`PF_EXITING` in its stat flags).
+    fn dying(pid: i32) -> bool {
+        const PF_EXITING: u64 = 0x4;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let pending = status.lines().any(|line| {
+            let set = line
+                .strip_prefix("SigPnd:")
+                .or(line.strip_prefix("ShdPnd:"));
+            set.is_some_and(|set| set.trim().bytes().any(|b| b != b'0'))
+        });
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let flags = stat
+            .rsplit(')')
+            .next()
+            .and_then(|after| after.split_whitespace().nth(6));
+        let exiting = flags
+            .and_then(|f| f.parse::<u64>().ok())
+            .is_some_and(|f| f & PF_EXITING != 0);
+        pending || exiting
     }
 
     /// The warning that orphans will not be reaped, as both word it.
