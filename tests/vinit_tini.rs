@@ -1,16 +1,21 @@
-//! vinit against real tini, the init it claims to replace: each scenario runs through both (as a
-//! plain child of the test, as a child subreaper and as PID 1 of a new PID namespace, wherever
-//! the scenario means something), and what a user can observe (exit status, what PROGRAM
-//! receives and inherits, what is reaped, what is printed where) is reduced to a short phrase.
+//! vinit against real tini, the init it claims to replace, and against dumb-init: each scenario
+//! runs through all three (as a plain child of the test, as a child subreaper and as PID 1 of a
+//! new PID namespace, wherever the scenario means something; dumb-init has no subreaper mode and
+//! runs as a plain child where the others run with `-s`), and what a user can observe (exit
+//! status, what PROGRAM receives and inherits, what is reaped, what is printed where) is reduced
+//! to a short phrase.
 //!
 //! The expected phrases live in one place: the table under "vinit, tini and dumb-init side by
 //! side" in README.md, which this file reads. A scenario with a row must measure exactly its
-//! row's tini and vinit cells; a row whose two cells differ must say why vinit differs; a
-//! scenario without a row must measure the same under both. So an unlisted difference fails, a
-//! listed one that is no longer true fails, and every row must name a scenario of this file.
+//! row's tini, vinit and dumb-init cells; a row whose tini and vinit cells differ must say why
+//! vinit differs; a scenario without a row must measure the same under all three. So an unlisted
+//! difference fails, a listed one that is no longer true fails, and every row must name a
+//! scenario of this file.
 //!
-//! tini is Debian's static build (`scripts/setup` installs it). There is none for the emulated
-//! architectures: the suite runs natively and skips, visibly, under qemu-user and in the VMs.
+//! tini and dumb-init are Debian's (`scripts/setup` installs them). There are none for the
+//! emulated architectures: the suite runs natively and skips, visibly, under qemu-user and in the
+//! VMs. Without dumb-init, each scenario checks tini and vinit and then skips, visibly, for
+//! dumb-init's part.
 
 #[macro_use]
 mod common;
@@ -36,17 +41,19 @@ const SOON: Duration = Duration::from_secs(20);
 /// The heading of README's table.
 const TABLE_HEADING: &str = "### vinit, tini and dumb-init side by side";
 
-/// A row of the table: what tini and vinit show, and why they differ (if they do).
+/// A row of the table: what tini, vinit and dumb-init show, and why vinit differs from tini (if
+/// it does).
 #[derive(Debug)]
 struct Row {
     tini: String,
     vinit: String,
+    dumb_init: String,
     why: String,
 }
 
 /// README's table, by scenario: the rows of the section under [`TABLE_HEADING`] whose first
 /// cell starts with the scenario in backquotes (`` | `exit-status` PROGRAM exits ... | ``), with
-/// five cells: scenario, tini, vinit, dumb-init (its documentation, not measured here), why.
+/// five cells: scenario, tini, vinit, dumb-init, why.
 fn table() -> &'static BTreeMap<String, Row> {
     static TABLE: OnceLock<BTreeMap<String, Row>> = OnceLock::new();
     TABLE.get_or_init(|| {
@@ -72,6 +79,7 @@ fn table() -> &'static BTreeMap<String, Row> {
             let row = Row {
                 tini: cells[1].to_string(),
                 vinit: cells[2].to_string(),
+                dumb_init: cells[3].to_string(),
                 why: cells[4].to_string(),
             };
             assert!(
@@ -84,7 +92,8 @@ fn table() -> &'static BTreeMap<String, Row> {
     })
 }
 
-/// Runs `observe` for tini, then for vinit, and checks the two phrases against the table.
+/// Runs `observe` for tini, vinit and dumb-init, and checks the three phrases against the table;
+/// without dumb-init, checks the other two and skips dumb-init's part.
 fn compare(id: &str, observe: fn(Init) -> Result<String, String>) {
     let tini = match observe(Init::Tini) {
         Ok(phrase) => phrase,
@@ -94,8 +103,10 @@ fn compare(id: &str, observe: fn(Init) -> Result<String, String>) {
         Ok(phrase) => phrase,
         Err(reason) => skip!("{reason}"),
     };
-    eprintln!("measured `{id}`: tini {tini:?}, vinit {vinit:?}");
-    match table().get(id) {
+    let dumb_init = observe(Init::DumbInit);
+    eprintln!("measured `{id}`: tini {tini:?}, vinit {vinit:?}, dumb-init {dumb_init:?}");
+    let row = table().get(id);
+    match row {
         Some(row) => {
             assert_eq!(
                 (tini.as_str(), vinit.as_str()),
@@ -110,6 +121,20 @@ fn compare(id: &str, observe: fn(Init) -> Result<String, String>) {
         None => assert_eq!(
             tini, vinit,
             "`{id}`: tini (left) and vinit (right) differ, and README's table has no row for it"
+        ),
+    }
+    let dumb_init = match dumb_init {
+        Ok(phrase) => phrase,
+        Err(reason) => skip!("dumb-init's part (tini's and vinit's passed): {reason}"),
+    };
+    match row {
+        Some(row) => assert_eq!(
+            dumb_init, row.dumb_init,
+            "`{id}`: measured dumb-init (left), then README's cell"
+        ),
+        None => assert_eq!(
+            dumb_init, tini,
+            "`{id}`: dumb-init (left) and tini (right) differ, and README's table has no row for it"
         ),
     }
 }
@@ -193,9 +218,23 @@ fn mode_name(mode: Mode) -> &'static str {
 }
 
 /// `observe` in each of `modes`: its phrase if all agree, else `plain: ...; PID 1: ...`.
+/// dumb-init, which has no subreaper mode, runs in the others and its phrase ends `; no subreaper
+/// mode`.
 fn per_mode(init: Init, modes: &[Mode], observe: impl Fn(Init, Mode) -> Observed) -> Observed {
+    let no_subreaper = init == Init::DumbInit && modes.contains(&Mode::Subreaper);
+    let phrase = per_mode_of(init, modes, observe)?;
+    Ok(match no_subreaper {
+        true => format!("{phrase}; no subreaper mode"),
+        false => phrase,
+    })
+}
+
+fn per_mode_of(init: Init, modes: &[Mode], observe: impl Fn(Init, Mode) -> Observed) -> Observed {
     let mut seen = Vec::new();
     for &mode in modes {
+        if init == Init::DumbInit && mode == Mode::Subreaper {
+            continue;
+        }
         seen.push((mode, observe(init, mode)?));
     }
     if seen.iter().all(|(_, phrase)| *phrase == seen[0].1) {
@@ -216,13 +255,47 @@ fn per_mode(init: Init, modes: &[Mode], observe: impl Fn(Init, Mode) -> Observed
     Ok(parts.join("; "))
 }
 
+/// `observe` for a scenario that runs the init as a child subreaper (`-s`); dumb-init, which has
+/// none, runs as a plain child, and its phrase says so (unless it refused its command line).
+fn as_subreaper(init: Init, observe: impl FnOnce(Mode) -> Observed) -> Observed {
+    if init != Init::DumbInit {
+        return observe(Mode::Subreaper);
+    }
+    let phrase = observe(Mode::Plain)?;
+    Ok(match phrase.starts_with("refuse") {
+        true => phrase,
+        false => format!("as a plain child: {phrase}"),
+    })
+}
+
 fn run(init: Init, mode: Mode, args: &[&str], program: &[&str]) -> Result<Finished, String> {
     runner::run_of(init, mode, args, program, SOON)
 }
 
-/// A `sh -c` script that traps `signals` (echoing each one's number as it comes) and SIGWINCH,
-/// the marker that ends it; it prints `ready PID SLEEPER` first (the shell and the sleeper it
-/// waits on, for a test that has to kill them).
+/// How a refused command line reads in the table.
+const REFUSED: &str = "refused (exit 1)";
+
+/// Whether the init refused its command line: exit 1, nothing on stdout, a message on stderr.
+fn refused(finished: &Finished) -> bool {
+    finished.code == Some(1) && finished.stdout.is_empty() && !finished.stderr.is_empty()
+}
+
+/// [`REFUSED`] if the init in `mode` refuses `args` (with `true` as PROGRAM), else `None`.
+fn refuses(init: Init, mode: Mode, args: &[&str]) -> Result<Option<String>, String> {
+    let finished = run(init, mode, args, &["true"])?;
+    Ok(refused(&finished).then(|| REFUSED.to_string()))
+}
+
+/// The signal that ends [`marker_script`]: SIGRTMAX, the last one an init takes from its queue
+/// when several are pending (the lowest-numbered comes first), so that it reaches PROGRAM after
+/// the signals sent before it.
+const MARKER: i32 = 64;
+
+/// A `sh -c` script that traps `signals` (echoing each one's number as it comes) and [`MARKER`],
+/// which ends it; it prints `ready PID SLEEPER` first (the shell and the sleeper it waits on, for
+/// a test that has to kill them). The sleeper ignores those signals: dumb-init sends them to
+/// PROGRAM's whole group, and a sleeper they killed would end the wait early and make a SIGCHLD
+/// of its own for the shell.
 fn marker_script(signals: &[i32]) -> String {
     let mut script = String::new();
     for sig in signals {
@@ -231,8 +304,11 @@ fn marker_script(signals: &[i32]) -> String {
     // The sleeper is killed with SIGKILL, then reaped: when the shell itself trapped SIGTERM,
     // a SIGTERM its trap sent the sleeper was lost now and then (dash 0.5.12, measured: 4 runs
     // in 40 left the sleeper running, none without the shell's TERM trap).
-    script += "done=0\ntrap 'echo 28; done=1; kill -9 $sleeper' WINCH\n";
-    script += "sleep 1000 </dev/null >/dev/null 2>&1 & sleeper=$!\necho ready $$ $sleeper\n";
+    script += &format!("done=0\ntrap 'echo {MARKER}; done=1; kill -9 $sleeper' {MARKER}\n");
+    let numbers: Vec<String> = signals.iter().map(i32::to_string).collect();
+    let ignored = format!("{} {MARKER}", numbers.join(" "));
+    script += &format!("(trap '' {ignored}; exec sleep 1000 </dev/null >/dev/null 2>&1) & ");
+    script += "sleeper=$!\necho ready $$ $sleeper\n";
     script += "while [ $done = 0 ]; do wait $sleeper; done\n";
     script += "kill -9 $sleeper 2>/dev/null\nwait $sleeper\nexit 0\n";
     script
@@ -247,7 +323,7 @@ fn signals_until_marker(run: &mut Running, orphans: &[i32]) -> Option<Vec<i32>> 
         let sig: i32 = line
             .parse()
             .unwrap_or_else(|_| panic!("PROGRAM said {line:?}"));
-        if sig == libc::SIGWINCH {
+        if sig == MARKER {
             return Some(got);
         }
         got.push(sig);
@@ -270,10 +346,8 @@ fn first_line(mut run: Running) -> Result<(String, Running), String> {
         return Ok((line, run));
     }
     let finished = run.finish(SOON);
-    let refused =
-        finished.code == Some(1) && finished.stdout.is_empty() && !finished.stderr.is_empty();
-    Err(if refused {
-        "refused (exit 1)".into()
+    Err(if refused(&finished) {
+        REFUSED.into()
     } else {
         format!("{finished:?}")
     })
@@ -284,9 +358,9 @@ fn kill(pid: i32) {
     unsafe { libc::kill(pid, libc::SIGKILL) };
 }
 
-/// A `sleep` argument no other test uses.
+/// A `sleep` argument no other test uses (`salt` below 64).
 fn unique_sleep(salt: u32) -> String {
-    format!("{}", 200_000 + std::process::id() % 50_000 * 16 + salt)
+    format!("{}", 200_000 + std::process::id() % 50_000 * 64 + salt)
 }
 
 /// What ended the run: `exit N`, or `killed by signal N`.
@@ -363,6 +437,10 @@ mod observe {
     }
 
     pub(super) fn e_remaps(init: Init) -> Observed {
+        let args = ["-e", "3", "-e", "143"];
+        if let Some(refused) = refuses(init, Mode::Plain, &args)? {
+            return Ok(refused);
+        }
         let cases = [
             ("exit 3", "exit 3"),
             ("exit 4", "exit 4"),
@@ -371,12 +449,7 @@ mod observe {
         ];
         let mut phrases = Vec::new();
         for (what, script) in cases {
-            let finished = run(
-                init,
-                Mode::Plain,
-                &["-e", "3", "-e", "143"],
-                &["sh", "-c", script],
-            )?;
+            let finished = run(init, Mode::Plain, &args, &["sh", "-c", script])?;
             let code = finished.code.map_or(ending(&finished), |c| c.to_string());
             phrases.push(format!("{what} → {code}"));
         }
@@ -385,41 +458,90 @@ mod observe {
 
     // --- Signals ----------------------------------------------------------------------------------
 
-    /// The init running [`marker_script`] for `signals`, ready.
-    fn marker_run(init: Init, mode: Mode, signals: &[i32]) -> Result<Running, String> {
+    /// The init running [`marker_script`] for `signals`, ready; and PROGRAM's pid here.
+    fn marker_run(init: Init, mode: Mode, signals: &[i32]) -> Result<(Running, i32), String> {
         let script = marker_script(signals);
         let mut run = start(init, mode, &[], &["sh", "-c", &script], |_| {})?;
         ready(&mut run);
-        Ok(run)
+        let children = children_of(run.pid());
+        assert_eq!(children.len(), 1, "the init's children: {children:?}");
+        Ok((run, children[0].pid))
+    }
+
+    fn stopped(pid: i32) -> bool {
+        runner::state_of(pid) == Some('T')
+    }
+
+    /// Until the init `pid` has stopped, waits for its next signal or has exited: done with the
+    /// signals it had.
+    fn init_settles(pid: i32) {
+        let settled = wait_for(SOON, || {
+            let exited = matches!(runner::state_of(pid), None | Some('Z'));
+            (exited || stopped(pid) || runner::sleeps_in_signal_wait(pid)).then_some(())
+        });
+        assert!(
+            settled.is_some(),
+            "the init {pid} neither stopped nor waited for a signal"
+        );
+    }
+
+    /// PROGRAM's next line; or, if PROGRAM (`program`, its pid here) stops instead (dumb-init
+    /// turns SIGTSTP, SIGTTIN and SIGTTOU into SIGSTOP for PROGRAM's group), `Err` saying
+    /// whether the init stopped too, once both are resumed by a SIGCONT to the init (which hands
+    /// it on).
+    fn line_or_stop(run: &mut Running, program: i32) -> Result<String, bool> {
+        if let Some(line) = run.line_unless(SOON, || stopped(program)) {
+            return Ok(line);
+        }
+        let init = run.pid();
+        init_settles(init);
+        let init_stopped = stopped(init);
+        run.signal(libc::SIGCONT);
+        init_settles(init);
+        Err(init_stopped)
+    }
+
+    /// How a stop reads in the table.
+    fn stop_phrase(init_stopped: bool) -> &'static str {
+        match init_stopped {
+            true => "PROGRAM stops, then the init",
+            false => "PROGRAM stops",
+        }
     }
 
     /// Sends each of `signals` to the init and checks that PROGRAM reports it.
     fn each_reaches_program(init: Init, mode: Mode, signals: &[i32]) -> Observed {
-        let mut run = marker_run(init, mode, signals)?;
+        let (mut run, program) = marker_run(init, mode, signals)?;
         let mut wrong = Vec::new();
         for &sig in signals {
             run.signal(sig);
-            let line = run.line(SOON);
-            if line != sig.to_string() {
-                wrong.push(format!("{sig} gave {line}"));
+            match line_or_stop(&mut run, program) {
+                Ok(line) if line == sig.to_string() => {}
+                Ok(line) => wrong.push(format!("{sig} (PROGRAM got {line})")),
+                Err(init_stopped) => {
+                    wrong.push(format!("{sig} ({})", stop_phrase(init_stopped)));
+                    // The SIGCONT that resumed PROGRAM, if it traps it.
+                    if signals.contains(&libc::SIGCONT) {
+                        assert_eq!(run.line(SOON), libc::SIGCONT.to_string());
+                    }
+                }
             }
         }
-        run.signal(libc::SIGWINCH);
-        assert_eq!(run.line(SOON), "28");
+        run.signal(MARKER);
+        assert_eq!(run.line(SOON), MARKER.to_string());
         let finished = run.finish(SOON);
         assert_eq!(finished.code, Some(0), "{finished:?}");
         Ok(if wrong.is_empty() {
             "each reaches PROGRAM".into()
         } else {
-            wrong.join(", ")
+            format!("each reaches PROGRAM but {}", wrong.join(", "))
         })
     }
 
     pub(super) fn signals_forwarded(init: Init) -> Observed {
         // Every catchable signal but SIGCHLD, the faults and SIGTTIN/SIGTTOU (their own
-        // scenarios)
-        // SIGWINCH ends the marker script: the last one sent.
-        let excluded = [4, 5, 6, 7, 8, 9, 11, 17, 19, 21, 22, 28, 31];
+        // scenarios).
+        let excluded = [4, 5, 6, 7, 8, 9, 11, 17, 19, 21, 22, 31];
         let signals: Vec<i32> = (1..32).filter(|s| !excluded.contains(s)).collect();
         per_mode(init, &ALL_MODES, |init, mode| {
             each_reaches_program(init, mode, &signals)
@@ -427,35 +549,53 @@ mod observe {
     }
 
     pub(super) fn real_time_signals_forwarded(init: Init) -> Observed {
-        // All but 32 and 33, which glibc keeps for itself (the shell cannot trap them).
-        let signals: Vec<i32> = (34..=64).collect();
+        // All but 32 and 33, which glibc keeps for itself (the shell cannot trap them); the last,
+        // SIGRTMAX, is the marker that ends the run, which must reach PROGRAM too.
+        let signals: Vec<i32> = (34..MARKER).collect();
         per_mode(init, &[Mode::Plain, Mode::Pid1], |init, mode| {
             each_reaches_program(init, mode, &signals)
         })
     }
 
-    /// Sends `signals` to the init, then the marker; what PROGRAM got of them.
+    /// Sends `signals` to the init, then the marker; what PROGRAM got of them (in any order:
+    /// signals pending together are not taken in the order sent), or that it stopped.
     fn forwarded_of(init: Init, mode: Mode, signals: &[i32]) -> Observed {
-        let mut run = marker_run(init, mode, signals)?;
+        let (mut run, program) = marker_run(init, mode, signals)?;
         for &sig in signals {
             run.signal(sig);
         }
-        run.signal(libc::SIGWINCH);
-        let got = signals_until_marker(&mut run, &[]).expect("the init exited");
+        run.signal(MARKER);
+        let (mut got, mut stops) = (Vec::new(), None);
+        loop {
+            match line_or_stop(&mut run, program) {
+                Ok(line) if line == MARKER.to_string() => break,
+                Ok(line) => got.push(line.parse::<i32>().expect("a signal number")),
+                Err(init_stopped) => stops = Some(stops.unwrap_or(false) | init_stopped),
+            }
+        }
         let finished = run.finish(SOON);
         assert_eq!(finished.code, Some(0), "{finished:?}");
-        Ok(if got.is_empty() {
-            "not forwarded".into()
-        } else if got == signals {
-            "forwarded".into()
-        } else {
-            format!("PROGRAM got {got:?}")
+        got.sort();
+        let mut sent = signals.to_vec();
+        sent.sort();
+        Ok(match stops {
+            Some(init_stopped) if got.is_empty() => stop_phrase(init_stopped).into(),
+            Some(init_stopped) => format!("{}; PROGRAM got {got:?}", stop_phrase(init_stopped)),
+            None if got.is_empty() => "not forwarded".into(),
+            None if got == sent => "forwarded".into(),
+            None => format!("PROGRAM got {got:?}"),
         })
     }
 
     pub(super) fn sigttin_sigttou(init: Init) -> Observed {
         per_mode(init, &[Mode::Plain, Mode::Pid1], |init, mode| {
-            forwarded_of(init, mode, &[libc::SIGTTIN, libc::SIGTTOU])
+            // One at a time: the SIGCONT that resumes a stopped init discards the other.
+            let ttin = forwarded_of(init, mode, &[libc::SIGTTIN])?;
+            let ttou = forwarded_of(init, mode, &[libc::SIGTTOU])?;
+            Ok(match ttin == ttou {
+                true => ttin,
+                false => format!("21: {ttin}, 22: {ttou}"),
+            })
         })
     }
 
@@ -493,7 +633,7 @@ mod observe {
             )?;
             let (shell, sleeper) = ready(&mut run);
             run.signal(sig);
-            run.try_signal(libc::SIGWINCH);
+            run.try_signal(MARKER);
             let got = signals_until_marker(&mut run, &[shell, sleeper]);
             // PROGRAM is left without its init if the init died.
             kill(sleeper);
@@ -501,6 +641,7 @@ mod observe {
             let finished = run.finish(SOON);
             phrases.push(match got {
                 Some(got) if got.is_empty() => "dropped".to_string(),
+                Some(got) if got == [sig] => "forwarded".to_string(),
                 Some(got) => format!("PROGRAM got {got:?}"),
                 None if finished.signal == Some(sig) => "the init dies of it".to_string(),
                 None => format!("the init ended: {}", ending(&finished)),
@@ -525,16 +666,21 @@ mod observe {
 
     /// Four `sleep TAG` in two pipelines under one `sh`; the init gets SIGTERM; which ones died.
     fn sigterm_to_pipelines(init: Init, mode: Mode, args: &[&str], env: Option<&str>) -> Observed {
-        let tag = unique_sleep(mode as u32 * 4 + args.len() as u32 * 2 + env.is_some() as u32);
+        let salt = init as u32 * 12 + mode as u32 * 4 + args.len() as u32 * 2;
+        let tag = unique_sleep(salt + env.is_some() as u32);
         let script = format!(
             "sleep {tag} 2>/dev/null | sleep {tag} >/dev/null 2>&1 & sleep {tag} 2>/dev/null | sleep {tag} >/dev/null 2>&1 & echo ready; wait"
         );
-        let mut run = start(init, mode, args, &["sh", "-c", &script], |command| {
+        let run = start(init, mode, args, &["sh", "-c", &script], |command| {
             if let Some(variable) = env {
                 command.env(variable, "");
             }
         })?;
-        assert_eq!(run.line(SOON), "ready");
+        let (line, run) = match first_line(run) {
+            Ok(first) => first,
+            Err(phrase) => return Ok(phrase),
+        };
+        assert_eq!(line, "ready");
         wait_for(SOON, || {
             let sleeps = processes_running(&["sleep", &tag]);
             (sleeps.len() == 4).then_some(sleeps)
@@ -593,7 +739,10 @@ mod observe {
 
     pub(super) fn background_job(init: Init) -> Observed {
         let tag = unique_sleep(40 + init as u32);
-        let command = runner::raw_command_of(init, &["-s", "--", "sleep", &tag])?;
+        // dumb-init has no subreaper mode: it runs as a plain child.
+        let subreaper: &[&str] = if init == Init::DumbInit { &[] } else { &["-s"] };
+        let line = [subreaper, &["--", "sleep", &tag]].concat();
+        let command = runner::raw_command_of(init, &line)?;
         let job = runner::background_job_of_interactive_shell(&command, &["sleep", &tag])?;
         Ok(match (job.shell_kept_foreground, job.shell_answered) {
             (true, true) => "the shell keeps its terminal".into(),
@@ -614,17 +763,22 @@ mod observe {
     /// PROGRAM makes 20 orphans (each `sleep` left by a subshell that exits at once) and waits for a
     /// line on stdin; they end within 50 ms. Who reaps them, with `-w`?
     fn twenty_orphans(init: Init, mode: Mode, env: Option<&str>) -> Observed {
-        let tag = format!("0.05{}", std::process::id() % 1000 + 1000 * mode as u32);
+        let salt = 1000 * (mode as u32 + 3 * init as u32);
+        let tag = format!("0.05{}", std::process::id() % 1000 + salt);
         let script = format!(
             "i=0\nwhile [ $i -lt 20 ]; do (sleep {tag} </dev/null >/dev/null 2>&1 &); \
          i=$((i+1)); done\necho spawned\nread line\nexit 7"
         );
-        let mut run = start(init, mode, &["-w"], &["sh", "-c", &script], |command| {
+        let run = start(init, mode, &["-w"], &["sh", "-c", &script], |command| {
             if let Some(variable) = env {
                 command.env(variable, "");
             }
         })?;
-        assert_eq!(run.line(SOON), "spawned");
+        let (line, mut run) = match first_line(run) {
+            Ok(first) => first,
+            Err(phrase) => return Ok(phrase),
+        };
+        assert_eq!(line, "spawned");
         let ended = wait_for(SOON, || {
             processes_running(&["sleep", &tag]).is_empty().then_some(())
         });
@@ -661,17 +815,44 @@ mod observe {
     }
 
     pub(super) fn exits_with_program(init: Init) -> Observed {
-        // PROGRAM exits at once, leaving an orphan asleep.
-        let tag = unique_sleep(50 + init as u32);
-        let script = format!("sleep {tag} </dev/null >/dev/null 2>&1 & exit 2");
-        let finished = run(init, Mode::Subreaper, &[], &["sh", "-c", &script])?;
-        let left = processes_running(&["sleep", &tag]);
-        left.iter().copied().for_each(kill);
-        Ok(format!(
-            "{}, {} orphan left running",
-            ending(&finished),
-            left.len()
-        ))
+        as_subreaper(init, |mode| {
+            // PROGRAM exits at once, leaving an orphan asleep.
+            let tag = unique_sleep(50 + init as u32);
+            let script = format!("sleep {tag} </dev/null >/dev/null 2>&1 & exit 2");
+            let finished = run(init, mode, &[], &["sh", "-c", &script])?;
+            let found = processes_running(&["sleep", &tag]);
+            // An orphan the init signalled before it exited may not have run since: it is on its
+            // way out, not left running.
+            let left = found.iter().filter(|&&pid| !dying(pid)).count();
+            found.iter().copied().for_each(kill);
+            let orphans = match left {
+                1 => "1 orphan".to_string(),
+                n => format!("{n} orphans"),
+            };
+            Ok(format!("{}, {orphans} left running", ending(&finished)))
+        })
+    }
+
+    /// Whether `pid` is on its way out: a signal pending (for itself or its thread group; a
+    /// fatal one is turned into SIGKILL), or exiting already (`PF_EXITING` in its stat flags).
+    fn dying(pid: i32) -> bool {
+        const PF_EXITING: u64 = 0x4;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let pending = status.lines().any(|line| {
+            let set = line
+                .strip_prefix("SigPnd:")
+                .or(line.strip_prefix("ShdPnd:"));
+            set.is_some_and(|set| set.trim().bytes().any(|b| b != b'0'))
+        });
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let flags = stat
+            .rsplit(')')
+            .next()
+            .and_then(|after| after.split_whitespace().nth(6));
+        let exiting = flags
+            .and_then(|f| f.parse::<u64>().ok())
+            .is_some_and(|f| f & PF_EXITING != 0);
+        pending || exiting
     }
 
     /// The warning that orphans will not be reaped, as both word it.
@@ -687,27 +868,35 @@ mod observe {
     }
 
     pub(super) fn w_without_orphans(init: Init) -> Observed {
-        // -w says nothing about PROGRAM itself.
-        let finished = run(init, Mode::Subreaper, &["-w"], &["true"])?;
-        Ok(format!(
-            "{}, {} warnings",
-            ending(&finished),
-            reap_warnings(&finished)
-        ))
+        as_subreaper(init, |mode| {
+            // -w says nothing about PROGRAM itself.
+            let finished = run(init, mode, &["-w"], &["true"])?;
+            if refused(&finished) {
+                return Ok(REFUSED.into());
+            }
+            Ok(format!(
+                "{}, {} warnings",
+                ending(&finished),
+                reap_warnings(&finished)
+            ))
+        })
     }
 
     // --- Options ----------------------------------------------------------------------------------
 
     pub(super) fn p_parent_death_signal(init: Init) -> Observed {
+        as_subreaper(init, |mode| p_parent_death_signal_in(init, mode))
+    }
+
+    fn p_parent_death_signal_in(init: Init, mode: Mode) -> Observed {
+        if let Some(refused) = refuses(init, mode, &["-p", "SIGUSR1"])? {
+            return Ok(refused);
+        }
         // A parent shell starts the init with `-p SIGUSR1` and is killed: PROGRAM gets SIGUSR1?
         let script = "trap 'echo 10; kill $s; exit 0' USR1\nsleep 1000 </dev/null >/dev/null 2>&1 & \
                   s=$!\necho ready $$ $s\nwait $s";
-        let init_command = runner::command_of(
-            init,
-            Mode::Subreaper,
-            &["-p", "SIGUSR1"],
-            &["sh", "-c", script],
-        )?;
+        let init_command =
+            runner::command_of(init, mode, &["-p", "SIGUSR1"], &["sh", "-c", script])?;
         let mut parent = Command::new("sh");
         parent
             .args(["-c", "\"$@\" & wait", "sh"])
@@ -745,33 +934,32 @@ mod observe {
     }
 
     pub(super) fn p_signal_names(init: Init) -> Observed {
-        let names = ["SIGKILL", "KILL", "9", "sigkill", "SIGRTMIN+1"];
-        let (mut accepted, mut refused) = (Vec::new(), Vec::new());
-        for name in names {
-            let finished = run(init, Mode::Subreaper, &["-p", name], &["true"])?;
-            match finished.code {
-                Some(0) => accepted.push(name),
-                Some(1) => refused.push(name),
-                _ => panic!("-p {name}: {finished:?}"),
+        as_subreaper(init, |mode| {
+            let names = ["SIGKILL", "KILL", "9", "sigkill", "SIGRTMIN+1"];
+            let (mut accepted, mut refused) = (Vec::new(), Vec::new());
+            for name in names {
+                let finished = run(init, mode, &["-p", name], &["true"])?;
+                match finished.code {
+                    Some(0) => accepted.push(name),
+                    Some(1) => refused.push(name),
+                    _ => panic!("-p {name}: {finished:?}"),
+                }
             }
-        }
-        Ok(match refused.is_empty() {
-            true => format!("accepts {}", accepted.join(", ")),
-            false => format!(
-                "accepts {}; refuses {} (exit 1)",
-                accepted.join(", "),
-                refused.join(", ")
-            ),
+            let (accepted, refused) = (accepted.join(", "), refused.join(", "));
+            Ok(match (accepted.is_empty(), refused.is_empty()) {
+                (_, true) => format!("accepts {accepted}"),
+                (true, false) => format!("refuses {refused} (exit 1)"),
+                (false, false) => format!("accepts {accepted}; refuses {refused} (exit 1)"),
+            })
         })
     }
 
     pub(super) fn v_names_the_pid(init: Init) -> Observed {
-        let finished = run(
-            init,
-            Mode::Subreaper,
-            &["-v"],
-            &["sh", "-c", "echo program $$"],
-        )?;
+        as_subreaper(init, |mode| v_names_the_pid_in(init, mode))
+    }
+
+    fn v_names_the_pid_in(init: Init, mode: Mode) -> Observed {
+        let finished = run(init, mode, &["-v"], &["sh", "-c", "echo program $$"])?;
         let pid = finished
             .stdout
             .iter()
@@ -828,78 +1016,72 @@ mod observe {
         .into())
     }
 
-    /// The init run with exactly `args` (no PROGRAM added): `phrase` if it printed on stdout
-    /// what `stdout_ok` accepts and exited 0 with nothing on stderr, or (`stdout_ok` `None`)
-    /// exited 1 with a message on stderr and nothing on stdout; else what it did.
-    fn bare(
-        init: Init,
-        args: &[&str],
-        stdout_ok: Option<fn(&str) -> bool>,
-        phrase: &str,
-    ) -> Observed {
+    /// The init run with exactly `args` (no PROGRAM added): `{what} on stdout, exit N` (or on
+    /// stderr) if it printed on one of the two what `is_what` accepts and nothing on the other;
+    /// [`REFUSED`] if it printed something else on stderr only and exited 1; else what it did.
+    fn bare(init: Init, args: &[&str], what: &str, is_what: fn(&str) -> bool) -> Observed {
         let mut command = runner::raw_command_of(init, args)?;
         let output = runner::output(command.stdin(Stdio::null()));
         let stdout = String::from_utf8_lossy(&output.stdout);
-        let (stdout_empty, stderr_empty) = (stdout.is_empty(), output.stderr.is_empty());
-        let as_expected = match stdout_ok {
-            Some(ok) => output.status.code() == Some(0) && ok(&stdout) && stderr_empty,
-            None => output.status.code() == Some(1) && stdout_empty && !stderr_empty,
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let code = output.status.code();
+        let (printed, place) = match (stdout.is_empty(), stderr.is_empty()) {
+            (false, true) => (&stdout, "stdout"),
+            (true, false) => (&stderr, "stderr"),
+            _ => return Ok(format!("{output:?}")),
         };
-        Ok(if as_expected {
-            phrase.to_string()
-        } else {
-            format!("{output:?}")
+        Ok(match code {
+            Some(code) if is_what(printed) => format!("{what} on {place}, exit {code}"),
+            Some(1) if place == "stderr" => REFUSED.into(),
+            _ => format!("{output:?}"),
         })
     }
 
     pub(super) fn licence(init: Init) -> Observed {
         let mit = |out: &str| out.contains("Permission is hereby granted");
-        bare(
-            init,
-            &["-l"],
-            Some(mit),
-            "the MIT licence on stdout, exit 0",
-        )
+        bare(init, &["-l"], "the MIT licence", mit)
     }
 
     pub(super) fn help(init: Init) -> Observed {
-        let help = |out: &str| out.contains("-s") && out.contains("-g");
-        bare(init, &["-h"], Some(help), "help on stdout, exit 0")
+        // Every init's help names its PROGRAM and the help option.
+        let help = |out: &str| out.to_lowercase().contains("usage: ") && out.contains("-h");
+        bare(init, &["-h"], "help", help)
     }
 
     pub(super) fn version(init: Init) -> Observed {
-        // One line holding a version number (`tini version 0.19.0`, `vinit 0.1.0`).
+        // One line holding a version number (`tini version 0.19.0`, `vinit 0.1.0`,
+        // `dumb-init v1.2.5`).
         let version = |out: &str| {
-            let number = |w: &str| w.split('.').filter(|n| n.parse::<u32>().is_ok()).count() == 3;
+            let number = |w: &str| {
+                let w = w.strip_prefix('v').unwrap_or(w);
+                w.split('.').filter(|n| n.parse::<u32>().is_ok()).count() == 3
+            };
             out.lines().count() == 1 && out.trim_end().split(' ').any(number)
         };
-        bare(
-            init,
-            &["--version"],
-            Some(version),
-            "one line on stdout, exit 0",
-        )
+        bare(init, &["--version"], "one line", version)
     }
 
     pub(super) fn no_program(init: Init) -> Observed {
-        bare(init, &[], None, "usage on stderr, exit 1")
+        let usage = |out: &str| out.to_lowercase().contains("usage: ");
+        bare(init, &[], "usage", usage)
     }
 
     pub(super) fn unknown_option(init: Init) -> Observed {
-        bare(init, &["-z", "true"], None, "error on stderr, exit 1")
+        // A message naming the option.
+        let error = |out: &str| out.contains("'z'") || out.contains("'-z'");
+        bare(init, &["-z", "true"], "error", error)
     }
 
     pub(super) fn t_grace_period(init: Init) -> Observed {
+        as_subreaper(init, |mode| t_grace_period_in(init, mode))
+    }
+
+    fn t_grace_period_in(init: Init, mode: Mode) -> Observed {
         // A descendant that ignores SIGTERM outlives PROGRAM.
         let script = "sh -c 'trap \"\" TERM; echo stubborn; while :; do sleep 1; done' </dev/null \
                   2>&1 & read line; exit 6";
-        let run = start(
-            init,
-            Mode::Subreaper,
-            &["-vv", "-t", "1"],
-            &["sh", "-c", script],
-            |_| {},
-        )?;
+        let args = ["-vv", "-t", "1"];
+        let run = start(init, mode, &args, &["sh", "-c", script], |_| {})?;
         let (line, mut run) = match first_line(run) {
             Ok(first) => first,
             Err(phrase) => return Ok(phrase),
@@ -929,10 +1111,23 @@ mod observe {
     }
 
     pub(super) fn r_rewrites(init: Init) -> Observed {
+        let names = rewrites(init, "TERM:QUIT")?;
+        if names != REFUSED {
+            return Ok(names);
+        }
+        // dumb-init's own form: numbers.
+        Ok(format!(
+            "TERM:QUIT {REFUSED}; 15:3: {}",
+            rewrites(init, "15:3")?
+        ))
+    }
+
+    /// What `-r rewrite` makes of a SIGTERM sent to the init.
+    fn rewrites(init: Init, rewrite: &str) -> Observed {
         let run = start(
             init,
             Mode::Plain,
-            &["-r", "TERM:QUIT"],
+            &["-r", rewrite],
             &["sh", "-c", &marker_script(&[3, 15])],
             |_| {},
         )?;
@@ -943,7 +1138,7 @@ mod observe {
         assert!(line.starts_with("ready "), "{line}");
         run.signal(libc::SIGTERM);
         let got = run.line(SOON);
-        run.signal(libc::SIGWINCH);
+        run.signal(MARKER);
         assert_eq!(signals_until_marker(&mut run, &[]), Some(vec![]));
         let finished = run.finish(SOON);
         assert_eq!(finished.code, Some(0), "{finished:?}");
@@ -957,7 +1152,11 @@ mod observe {
 
     /// The init's exit status and what it said when PROGRAM could not be run.
     fn exec_failure(init: Init, program: &str) -> Observed {
-        let finished = run(init, Mode::Subreaper, &[], &[program])?;
+        as_subreaper(init, |mode| exec_failure_in(init, mode, program))
+    }
+
+    fn exec_failure_in(init: Init, mode: Mode, program: &str) -> Observed {
+        let finished = run(init, mode, &[], &[program])?;
         let reasons = [
             "No such file or directory",
             "Not a directory",
@@ -1025,12 +1224,51 @@ mod observe {
         per_mode(init, &[Mode::Plain, Mode::Pid1], |init, mode| {
             let (seen, expected) =
                 runner::signal_state_seen_by_child(init, mode, &[1, 10], &[12, 28])?;
-            Ok(if seen == expected {
-                "PROGRAM gets the init's original mask and ignored signals".into()
-            } else {
-                format!("PROGRAM's SigIgn, SigBlk, SigCgt {seen:?}, the init's {expected:?}")
-            })
+            Ok(signal_state_phrase(&seen, &expected))
         })
+    }
+
+    /// What PROGRAM's `SigIgn`, `SigBlk` and `SigCgt` (`seen`) are, against the init's own
+    /// (`expected`, as the same program shows them when started by the test).
+    fn signal_state_phrase(seen: &[String; 3], expected: &[String; 3]) -> String {
+        if seen == expected {
+            return "PROGRAM gets the init's original mask and ignored signals".into();
+        }
+        let set = |mask: &str| u64::from_str_radix(mask, 16).expect("a signal set");
+        let mask = match set(&seen[1]) {
+            _ if seen[1] == expected[1] => "the init's original mask".to_string(),
+            0 => "an empty mask".to_string(),
+            _ => format!("the mask {}", seen[1]),
+        };
+        let numbers = |bits: u64| -> String {
+            let numbers: Vec<String> = (1..=64u32)
+                .filter(|n| bits >> (n - 1) & 1 == 1)
+                .map(|n| n.to_string())
+                .collect();
+            numbers.join(", ")
+        };
+        // The signals the init ignored that PROGRAM does not, and the other way round.
+        let (ignored, init_ignored) = (set(&seen[0]), set(&expected[0]));
+        let mut differences = Vec::new();
+        if init_ignored & !ignored != 0 {
+            differences.push(format!(
+                "signals {} no longer ignored",
+                numbers(init_ignored & !ignored)
+            ));
+        }
+        if ignored & !init_ignored != 0 {
+            differences.push(format!(
+                "signals {} ignored",
+                numbers(ignored & !init_ignored)
+            ));
+        }
+        if seen[2] != expected[2] {
+            differences.push(format!("SigCgt {}", seen[2]));
+        }
+        match differences.is_empty() {
+            true => format!("PROGRAM gets {mask} and the init's ignored signals"),
+            false => format!("PROGRAM gets {mask}, {}", differences.join(", ")),
+        }
     }
 
     pub(super) fn sigchld_ignored(init: Init) -> Observed {

@@ -14,9 +14,11 @@
 //! visible skip with the reason ([`Mode::check`]). Everything has a deadline: a run that outlives
 //! it is killed with its descendants and the test fails, saying what vinit wrote.
 //!
-//! The same runs work with real tini in vinit's place ([`Init::Tini`], the `_of` functions), for
-//! the differential suite `tests/vinit_tini.rs`: Debian's static build (`/usr/bin/tini-static`,
-//! or `$VSPAWN_TINI`), run natively only (there is no tini for the emulated architectures here).
+//! The same runs work with real tini or dumb-init in vinit's place ([`Init::Tini`],
+//! [`Init::DumbInit`], the `_of` functions), for the differential suite `tests/vinit_tini.rs`:
+//! Debian's static tini (`/usr/bin/tini-static`, or `$VSPAWN_TINI`) and Debian's dumb-init
+//! (`/usr/bin/dumb-init`, or `$VSPAWN_DUMB_INIT`), run natively only (there are none for the
+//! emulated architectures here). dumb-init has no subreaper mode.
 
 #![allow(dead_code)]
 
@@ -66,12 +68,16 @@ fn build_libc_free() -> Result<PathBuf, String> {
 }
 
 /// Which init runs PROGRAM.
+// (`DumbInit` is the program's name, not the enum's repeated.)
+#[allow(clippy::enum_variant_names)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Init {
     /// vinit, the binary under test.
     Vinit,
     /// Real tini, the anchor of the differential suite.
     Tini,
+    /// dumb-init, the other init of its kind, measured by the same suite.
+    DumbInit,
 }
 
 impl Init {
@@ -80,6 +86,7 @@ impl Init {
         match self {
             Init::Vinit => vinit_path(),
             Init::Tini => tini_path(),
+            Init::DumbInit => dumb_init_path(),
         }
     }
 
@@ -100,29 +107,42 @@ pub fn tini_path() -> Result<&'static Path, String> {
 }
 
 fn find_tini() -> Result<PathBuf, String> {
+    find_reference("tini", "VSPAWN_TINI", "/usr/bin/tini-static")
+}
+
+/// The dumb-init binary, or why there is none (a reason to skip).
+pub fn dumb_init_path() -> Result<&'static Path, String> {
+    static PATH: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    PATH.get_or_init(|| find_reference("dumb-init", "VSPAWN_DUMB_INIT", "/usr/bin/dumb-init"))
+        .as_ref()
+        .map(PathBuf::as_path)
+        .map_err(Clone::clone)
+}
+
+/// Debian's `name` (a host program): `$variable` if set, else `default`; none under qemu-user
+/// or in the test VM.
+fn find_reference(name: &str, variable: &str, default: &str) -> Result<PathBuf, String> {
     if let Some(emulator) = crate::common::emulator() {
         return Err(format!(
-            "no tini for {} here (Debian's tini is the host's): the tini comparison runs \
+            "no {name} for {} here (Debian's {name} is the host's): the {name} comparison runs \
              natively, vinit's own behaviour is checked under {emulator} by the vinit tests",
             std::env::consts::ARCH
         ));
     }
     if std::env::var_os("VSPAWN_VM").is_some() {
-        return Err(
-            "no tini in the test VM (it holds busybox and the test binaries): the tini \
-                    comparison runs natively, vinit's own behaviour is checked here by the vinit \
-                    tests"
-                .into(),
-        );
+        return Err(format!(
+            "no {name} in the test VM (it holds busybox and the test binaries): the {name} \
+             comparison runs natively, vinit's own behaviour is checked here by the vinit tests"
+        ));
     }
-    let path = std::env::var_os("VSPAWN_TINI")
+    let path = std::env::var_os(variable)
         .filter(|p| !p.is_empty())
-        .map_or_else(|| PathBuf::from("/usr/bin/tini-static"), PathBuf::from);
+        .map_or_else(|| PathBuf::from(default), PathBuf::from);
     if path.exists() {
         Ok(path)
     } else {
         Err(format!(
-            "no tini at {} (scripts/setup installs Debian's tini; VSPAWN_TINI names another)",
+            "no {name} at {} (scripts/setup installs Debian's {name}; {variable} names another)",
             path.display()
         ))
     }
@@ -198,6 +218,7 @@ pub fn command_of(
 ) -> Result<Command, String> {
     let mut line: Vec<&str> = Vec::new();
     if mode == Mode::Subreaper {
+        assert_ne!(init, Init::DumbInit, "dumb-init has no subreaper mode");
         line.push("-s");
     }
     line.extend(args);
@@ -220,10 +241,10 @@ pub fn raw_command(args: &[&str]) -> Result<Command, String> {
     raw_command_of(Init::Vinit, args)
 }
 
-/// [`raw_command`] for `init` (tini always runs directly).
+/// [`raw_command`] for `init` (tini and dumb-init always run directly).
 pub fn raw_command_of(init: Init, args: &[&str]) -> Result<Command, String> {
-    if init == Init::Tini {
-        let mut command = Command::new(tini_path()?);
+    if init != Init::Vinit {
+        let mut command = Command::new(init.path()?);
         command.args(args).env_clear().env("PATH", PATH);
         return Ok(command);
     }
@@ -364,6 +385,28 @@ impl Running {
             Err(e) => {
                 let finished = self.kill();
                 panic!("no line from PROGRAM within {timeout:?} ({e}); vinit: {finished:?}")
+            }
+        }
+    }
+
+    /// The next line on stdout as [`Running::line`], or `None` as soon as `stop` (asked every
+    /// 2 ms) returns true.
+    pub fn line_unless(
+        &mut self,
+        timeout: Duration,
+        mut stop: impl FnMut() -> bool,
+    ) -> Option<String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(2)) {
+                return Some(line);
+            }
+            if stop() {
+                return None;
+            }
+            if Instant::now() >= deadline {
+                let finished = self.kill();
+                panic!("no line within {timeout:?}; vinit: {finished:?}")
             }
         }
     }
@@ -770,6 +813,20 @@ pub fn wait_until_in_signal_wait(pid: i32) {
             assert!(waiting.is_some(), "process {pid} never waited for a signal");
         }
     }
+}
+
+/// The state letter of `pid` (`S`, `T`, ...), `None` if there is no such process.
+pub fn state_of(pid: i32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat[stat.rfind(')')? + 1..].trim_start().chars().next()
+}
+
+/// Whether the process `pid` sleeps in `rt_sigtimedwait` (an init waiting for its next signal,
+/// everything before done); where the kernel does not name the function, whether it sleeps.
+pub fn sleeps_in_signal_wait(pid: i32) -> bool {
+    let wchan = std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default();
+    let unnamed = matches!(wchan.as_str(), "" | "0");
+    state_of(pid) == Some('S') && (unnamed || wchan.contains("sigtimedwait"))
 }
 
 /// A pty: the leader (the side a terminal emulator holds) and the follower (the terminal).
