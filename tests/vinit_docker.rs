@@ -454,21 +454,14 @@ fn end(pids: &[i32], signal: i32, timeout: Duration) {
         }
     }
     let gone = || pids.iter().all(|&pid| !running(pid)).then_some(());
-    let deadline = Instant::now() + timeout;
-    while gone().is_none() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    if signal == libc::SIGTERM && gone().is_none() {
+    if runner::wait_for(timeout, gone).is_none() && signal == libc::SIGTERM {
         end(pids, libc::SIGKILL, SOON);
     }
 }
 
 /// Whether `pid` runs (a zombie does not: it has ended, its parent has not waited yet).
 fn running(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-        stat.rsplit_once(") ")
-            .is_some_and(|(_, s)| !s.starts_with('Z'))
-    })
+    runner::state_of(pid).is_some_and(|state| state != 'Z')
 }
 
 /// The command name of `pid`.
@@ -481,17 +474,13 @@ fn comm(pid: i32) -> Option<String> {
 /// the shims (`-address <root>/.../containerd.sock`), docker clients.
 fn processes_of(root: &Path) -> Vec<i32> {
     let root = root.to_str().expect("a UTF-8 path").as_bytes();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    let pids = entries
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok());
-    pids.filter(|&pid| {
-        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-        cmdline.windows(root.len()).any(|w| w == root) && running(pid)
-    })
-    .collect()
+    let live = runner::processes().into_iter().filter(|p| p.state != 'Z');
+    live.map(|p| p.pid)
+        .filter(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            cmdline.windows(root.len()).any(|w| w == root)
+        })
+        .collect()
 }
 
 /// Detaches every mount under `root` (containers' shm, network namespaces), deepest first.

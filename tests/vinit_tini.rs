@@ -837,22 +837,17 @@ mod observe {
     /// fatal one is turned into SIGKILL), or exiting already (`PF_EXITING` in its stat flags).
     fn dying(pid: i32) -> bool {
         const PF_EXITING: u64 = 0x4;
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let pending = status.lines().any(|line| {
-            let set = line
-                .strip_prefix("SigPnd:")
-                .or(line.strip_prefix("ShdPnd:"));
-            set.is_some_and(|set| set.trim().bytes().any(|b| b != b'0'))
+        let read = |file: &str| std::fs::read_to_string(format!("/proc/{pid}/{file}")).ok();
+        let (Some(status), Some(stat)) = (read("status"), read("stat")) else {
+            return false;
+        };
+        let pending = ["SigPnd", "ShdPnd"].iter().any(|key| {
+            let set = crate::common::status_field(&status, key);
+            set.bytes().any(|b| b != b'0')
         });
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        let flags = stat
-            .rsplit(')')
-            .next()
-            .and_then(|after| after.split_whitespace().nth(6));
-        let exiting = flags
-            .and_then(|f| f.parse::<u64>().ok())
-            .is_some_and(|f| f & PF_EXITING != 0);
-        pending || exiting
+        let (_, fields) = crate::common::proc_stat_fields(&stat);
+        let flags: u64 = fields[6].parse().expect("flags in stat");
+        pending || flags & PF_EXITING != 0
     }
 
     /// The warning that orphans will not be reaped, as both word it.

@@ -63,18 +63,7 @@ pub fn check_native(runtime: &str) -> Result<(), String> {
 
 /// Whether the ELF file at `path` has no program interpreter (a static executable).
 fn is_static(path: &Path) -> bool {
-    let Ok(elf) = std::fs::read(path) else {
-        return false;
-    };
-    if elf.len() < 64 || &elf[..4] != b"\x7fELF" || elf[4] != 2 {
-        return false;
-    }
-    let u16_at = |at: usize| u16::from_le_bytes(elf[at..at + 2].try_into().unwrap());
-    let u32_at = |at: usize| u32::from_le_bytes(elf[at..at + 4].try_into().unwrap());
-    let u64_at = |at: usize| u64::from_le_bytes(elf[at..at + 8].try_into().unwrap());
-    let (phoff, phentsize, phnum) = (u64_at(0x20) as usize, u16_at(0x36) as usize, u16_at(0x38));
-    // PT_INTERP (3): a loader.
-    (0..phnum as usize).all(|i| u32_at(phoff + i * phentsize) != 3)
+    path.exists() && !crate::common::elf_linking(path).interpreter
 }
 
 /// Builds the root file system at `rootfs`: busybox in /bin with the applets the scenarios use,

@@ -396,17 +396,28 @@ impl Running {
         timeout: Duration,
         mut stop: impl FnMut() -> bool,
     ) -> Option<String> {
+        self.line_until(timeout, "no line", |_| stop())
+    }
+
+    /// The next line on stdout, or `None` as soon as `stop` (given vinit's process, asked every
+    /// 2 ms) returns true; panics (after ending the run) saying `none` once `timeout` passes.
+    fn line_until(
+        &mut self,
+        timeout: Duration,
+        none: &str,
+        mut stop: impl FnMut(&mut Child) -> bool,
+    ) -> Option<String> {
         let deadline = Instant::now() + timeout;
         loop {
             if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(2)) {
                 return Some(line);
             }
-            if stop() {
+            if stop(self.child.as_mut().expect("child")) {
                 return None;
             }
             if Instant::now() >= deadline {
                 let finished = self.kill();
-                panic!("no line within {timeout:?}; vinit: {finished:?}")
+                panic!("{none} within {timeout:?}; vinit: {finished:?}")
             }
         }
     }
@@ -420,26 +431,17 @@ impl Running {
     /// [`Running::line_or_exit`], killing `orphans` (processes that hold stdout and outlive
     /// vinit) once vinit has exited, so that the last lines end with the pipe's EOF.
     pub fn line_or_exit_killing(&mut self, timeout: Duration, orphans: &[i32]) -> Option<String> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(2)) {
-                return Some(line);
-            }
-            let child = self.child.as_mut().expect("child");
-            if child.try_wait().expect("try_wait vinit").is_some() {
-                for &pid in orphans {
-                    // SAFETY: kill has no memory arguments.
-                    unsafe { libc::kill(pid, libc::SIGKILL) };
-                }
-                // A line written just before the exit may still be on its way: the channel
-                // ends at the pipe's EOF.
-                return self.lines.recv_timeout(Duration::from_secs(5)).ok();
-            }
-            if Instant::now() >= deadline {
-                let finished = self.kill();
-                panic!("no line and no exit within {timeout:?}; vinit: {finished:?}")
-            }
+        let exited = |child: &mut Child| child.try_wait().expect("try_wait vinit").is_some();
+        if let Some(line) = self.line_until(timeout, "no line and no exit", exited) {
+            return Some(line);
         }
+        for &pid in orphans {
+            // SAFETY: kill has no memory arguments.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        // A line written just before the exit may still be on its way: the channel ends at the
+        // pipe's EOF.
+        self.lines.recv_timeout(Duration::from_secs(5)).ok()
     }
 
     /// Whether vinit exits within `timeout` (it is left running if not).
@@ -576,16 +578,18 @@ pub fn processes() -> Vec<Proc> {
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
-    dir.filter_map(|entry| {
-        let pid: i32 = entry.ok()?.file_name().to_str()?.parse().ok()?;
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        let after = &stat[stat.rfind(')')? + 1..];
-        let mut fields = after.split_whitespace();
-        let state = fields.next()?.chars().next()?;
-        let parent = fields.next()?.parse().ok()?;
-        Some(Proc { pid, parent, state })
-    })
-    .collect()
+    dir.filter_map(|entry| proc_of(entry.ok()?.file_name().to_str()?.parse().ok()?))
+        .collect()
+}
+
+/// The process `pid` as its `/proc/<pid>/stat` shows it, `None` if there is none.
+pub fn proc_of(pid: i32) -> Option<Proc> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    let parent = fields.next()?.parse().ok()?;
+    Some(Proc { pid, parent, state })
 }
 
 /// The children of `pid`, zombies included.
@@ -799,34 +803,36 @@ pub fn background_job_of_interactive_shell(
 /// then done. Read from `/proc/<pid>/wchan`; where the kernel does not name the function there,
 /// a pause has to do.
 pub fn wait_until_in_signal_wait(pid: i32) {
-    let in_wait = || {
-        let wchan = std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default();
-        match wchan.as_str() {
-            "" | "0" => None,
-            name => Some(name.contains("sigtimedwait")),
-        }
-    };
-    match in_wait() {
+    match in_signal_wait(pid) {
         None => std::thread::sleep(Duration::from_millis(200)),
         Some(_) => {
-            let waiting = wait_for(Duration::from_secs(20), || in_wait()?.then_some(()));
+            let waiting = wait_for(Duration::from_secs(20), || {
+                in_signal_wait(pid)?.then_some(())
+            });
             assert!(waiting.is_some(), "process {pid} never waited for a signal");
         }
     }
 }
 
+/// Whether `pid` is in `rt_sigtimedwait`, read from `/proc/<pid>/wchan`; `None` where the kernel
+/// does not name the function there.
+fn in_signal_wait(pid: i32) -> Option<bool> {
+    let wchan = std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default();
+    match wchan.as_str() {
+        "" | "0" => None,
+        name => Some(name.contains("sigtimedwait")),
+    }
+}
+
 /// The state letter of `pid` (`S`, `T`, ...), `None` if there is no such process.
 pub fn state_of(pid: i32) -> Option<char> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat[stat.rfind(')')? + 1..].trim_start().chars().next()
+    proc_of(pid).map(|p| p.state)
 }
 
 /// Whether the process `pid` sleeps in `rt_sigtimedwait` (an init waiting for its next signal,
 /// everything before done); where the kernel does not name the function, whether it sleeps.
 pub fn sleeps_in_signal_wait(pid: i32) -> bool {
-    let wchan = std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default();
-    let unnamed = matches!(wchan.as_str(), "" | "0");
-    state_of(pid) == Some('S') && (unnamed || wchan.contains("sigtimedwait"))
+    state_of(pid) == Some('S') && in_signal_wait(pid).unwrap_or(true)
 }
 
 /// A pty: the leader (the side a terminal emulator holds) and the follower (the terminal).
